@@ -1,0 +1,2 @@
+# client/: the whlc command.
+WHLC_SRCS += client/main.c

@@ -1,0 +1,2 @@
+# common/: wheel formats (file names, WHEEL/METADATA, RECORD, entry points, zip structure, hashing).
+LIBWHLC_SRCS += common/hash.h common/wheel_name.h common/rfc822.h common/record.h common/entrypoints.h common/zipcheck.h

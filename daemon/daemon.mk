@@ -1,0 +1,2 @@
+# daemon/: event loop, socket server, connections, request table.
+WHLCD_SRCS += daemon/main.c

@@ -1,0 +1,1 @@
+# daemon/: installing into virtual environments.

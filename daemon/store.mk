@@ -1,0 +1,1 @@
+# daemon/: content-addressed store, SQLite catalog, wheel ingestion.

@@ -1,0 +1,10 @@
+# tests/: unit tests (tests/unit/*.mk) and integration tests (tests/integration/*.mk).
+EXTRA_DIST += tests/lib
+include tests/unit/core.mk
+include tests/unit/wheel.mk
+include tests/unit/store.mk
+include tests/unit/install.mk
+include tests/integration/foundation.mk
+include tests/integration/store.mk
+include tests/integration/install.mk
+include tests/integration/fixtures.mk

@@ -17,6 +17,7 @@ struct zip_limits {
 
 /* Defaults that no real wheel hits. */
 void zip_limits_default(struct zip_limits *l);
+/* (wheelfmt) zip_index_read accepts lim == NULL for these defaults. */
 
 struct zip_entry {
 	char *name;	       /* NUL-terminated; validated (see zip_index_read) */
@@ -37,6 +38,7 @@ struct zip_index {
 	size_t n;
 	struct zip_entry *v; /* central directory order */
 	uint64_t total_uncomp;
+	struct zip_entry **by_name; /* sorted by name for zip_index_find (added by wheelfmt) */
 };
 
 /*
@@ -60,7 +62,7 @@ struct zip_index {
 int zip_index_read(int fd, uint64_t size, const struct zip_limits *lim, struct zip_index *out,
 		   struct err *err);
 void zip_index_free(struct zip_index *zi);
-/* Find an entry by exact name; NULL when absent. */
+/* Find an entry by exact name (binary search); NULL when absent. */
 const struct zip_entry *zip_index_find(const struct zip_index *zi, const char *name);
 
 #endif

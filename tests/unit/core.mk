@@ -1,1 +1,4 @@
-# tests/unit/: core tests.
+# tests/unit/: core tests (frame codec, msg helpers, request table).
+check_PROGRAMS += tests/unit/test_frame
+TESTS += tests/unit/test_frame
+tests_unit_test_frame_LDADD = $(WHLC_UNIT_LIBS)

@@ -12,10 +12,10 @@
 
 struct record_row {
 	char *path;
-	char algo[16];			   /* "sha256", "sha384", "sha512", or "" when empty */
+	char algo[16];                     /* "sha256", "sha384", "sha512", or "" when empty */
 	uint8_t digest[RECORD_DIGEST_MAX]; /* decoded digest */
-	size_t digest_len;		   /* 0 when the hash field is empty */
-	int64_t size;			   /* -1 when the size field is empty */
+	size_t digest_len;                 /* 0 when the hash field is empty */
+	int64_t size;                      /* -1 when the size field is empty */
 };
 
 struct record {
@@ -30,7 +30,8 @@ struct record {
  * matching the algorithm, non-numeric sizes, duplicate paths. At most
  * max_rows rows. Errors name the line number.
  */
-int record_parse(const char *buf, size_t len, size_t max_rows, struct record *out, struct err *err);
+int record_parse(const char *buf, size_t len, size_t max_rows, struct record *out,
+		 struct err *err);
 void record_free(struct record *r);
 
 /* Find the row for path (exact byte comparison); NULL when absent. */

@@ -6,13 +6,13 @@
 
 /* A parsed `name-version[-build]-py-abi-plat.whl` (spec A.1 to A.4). */
 struct wheel_name {
-	char *name;	  /* distribution part as written in the file name */
+	char *name;       /* distribution part as written in the file name */
 	char *norm_name;  /* PEP 503 normalized: lowercase, runs of -_. -> "-" */
-	char *version;	  /* as written */
-	char *build;	  /* build tag as written, NULL when absent */
-	long build_num;	  /* leading integer of the build tag, -1 when absent */
+	char *version;    /* as written */
+	char *build;      /* build tag as written, NULL when absent */
+	long build_num;   /* leading integer of the build tag, -1 when absent */
 	char *build_rest; /* rest of the build tag after the integer, "" when absent */
-	char *py_tags;	  /* dot-separated set as written, e.g. "py2.py3" */
+	char *py_tags;    /* dot-separated set as written, e.g. "py2.py3" */
 	char *abi_tags;
 	char *plat_tags;
 };

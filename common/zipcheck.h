@@ -8,28 +8,28 @@
 #include "err.h"
 
 struct zip_limits {
-	uint64_t max_members;	  /* e.g. 200000 */
-	uint64_t max_total_size;  /* sum of uncompressed sizes, e.g. 8 GiB */
-	uint64_t max_member_size; /* e.g. 4 GiB */
-	uint64_t max_ratio;	  /* uncompressed/compressed per member and overall, e.g. 200 */
-	uint64_t ratio_min_size;  /* ratio only checked for members bigger than this, e.g. 1 MiB */
+	uint64_t max_members;      /* e.g. 200000 */
+	uint64_t max_total_size;   /* sum of uncompressed sizes, e.g. 8 GiB */
+	uint64_t max_member_size;  /* e.g. 4 GiB */
+	uint64_t max_ratio;        /* uncompressed/compressed per member and overall, e.g. 200 */
+	uint64_t ratio_min_size;   /* ratio only checked for members bigger than this, e.g. 1 MiB */
 };
 
 /* Defaults that no real wheel hits. */
 void zip_limits_default(struct zip_limits *l);
 
 struct zip_entry {
-	char *name;	       /* NUL-terminated; validated (see zip_index_read) */
+	char *name;            /* NUL-terminated; validated (see zip_index_read) */
 	uint64_t local_offset; /* offset of the local file header */
 	uint64_t data_offset;  /* offset of the compressed data */
 	uint64_t comp_size;
 	uint64_t uncomp_size;
 	uint32_t crc32;
-	uint16_t method; /* 0 stored, 8 deflate */
-	uint16_t flags;	 /* general purpose bits */
+	uint16_t method;         /* 0 stored, 8 deflate */
+	uint16_t flags;          /* general purpose bits */
 	uint16_t version_made_by;
 	uint32_t external_attr;
-	unsigned is_dir : 1;	 /* name ends in "/" */
+	unsigned is_dir : 1;     /* name ends in "/" */
 	unsigned executable : 1; /* spec E.19: S_IFREG with any 0111 bit */
 };
 

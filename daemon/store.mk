@@ -5,3 +5,4 @@ STORE_SRCS = daemon/cache.c daemon/cache.h daemon/h_cache.c daemon/store.c daemo
 	daemon/crc32.c daemon/crc32.h daemon/ingest.c daemon/ingest.h daemon/ingest_check.c \
 	daemon/ingest_check.h
 WHLCD_SRCS += $(STORE_SRCS)
+WHLC_SRCS += client/cmd_cache.c

@@ -24,6 +24,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,19 @@ static int ingest__add_object(struct ingest__job *j, size_t idx, const uint8_t s
 	return store_tmp_close(&o->tmp, exec, err);
 }
 
+/* libarchive's error message without its trailing newline. */
+static const char *ingest__archive_err(struct archive *a, char *buf, size_t n)
+{
+	const char *m = archive_error_string(a);
+	size_t len;
+
+	snprintf(buf, n, "%s", m ? m : "unknown libarchive error");
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	return buf;
+}
+
 /* Read one file member: inflate, hash, CRC and size checks, keep or stage its bytes. */
 static int ingest__read_member(struct ingest__job *j, struct archive *a, size_t idx,
 			       struct err *err)
@@ -264,8 +278,9 @@ static int ingest__read_member(struct ingest__job *j, struct archive *a, size_t 
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK) {
+			char m[256];
 			ret = err_set(err, -WHLC_EHOSTILE, "member '%s': cannot be read: %s",
-				      ze->name, archive_error_string(a));
+				      ze->name, ingest__archive_err(a, m, sizeof(m)));
 			goto fail;
 		}
 		if (off < 0 || (uint64_t)off != got) {
@@ -323,20 +338,26 @@ static int ingest__read_members(struct ingest__job *j, struct err *err)
 	struct archive_entry *ae;
 	size_t nseen = 0;
 	int ret = 0, r;
+	/* libarchive converts names to this thread's locale; in the daemon's C
+	 * locale non-ASCII UTF-8 names would not convert. */
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	locale_t old = utf8 ? uselocale(utf8) : (locale_t)0;
 
 	archive_read_support_format_zip_seekable(a);
 	if (lseek(j->fd, 0, SEEK_SET) < 0 ||
 	    archive_read_open_fd(a, j->fd, INGEST_READ_BLOCK) != ARCHIVE_OK) {
+		char m[256];
 		ret = err_set(err, -WHLC_EBADWHEEL, "cannot open as a zip archive: %s",
-			      archive_error_string(a));
+			      ingest__archive_err(a, m, sizeof(m)));
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &ae)) != ARCHIVE_EOF) {
 		/* ARCHIVE_WARN: e.g. a name not convertible to the locale; the name is
 		 * then matched against the (validated) central directory below. */
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			char m[256];
 			ret = err_set(err, -WHLC_EHOSTILE, "cannot read the archive: %s",
-				      archive_error_string(a));
+				      ingest__archive_err(a, m, sizeof(m)));
 			goto out;
 		}
 		const char *name = archive_entry_pathname_utf8(ae);
@@ -369,6 +390,10 @@ static int ingest__read_members(struct ingest__job *j, struct err *err)
 	}
 out:
 	archive_read_free(a);
+	if (utf8) {
+		uselocale(old);
+		freelocale(utf8);
+	}
 	return ret;
 }
 

@@ -281,6 +281,13 @@ int client_connect(struct client_ctx *ctx, unsigned flags, struct client_conn **
 			}
 			pid_t pid = c->daemon_pid;
 			client_close(c);
+			if (rc == -PROTO_ESHUTDOWN && (flags & CLIENT_AUTOSTART) && !replaced) {
+				/* It is exiting (idle or stopped): wait, then start a new one. */
+				if ((rc = client_wait_daemon_exit(ctx, 60000, e)) < 0)
+					return rc;
+				replaced = true;
+				continue;
+			}
 			if (rc != -PROTO_EVERSION || !(flags & CLIENT_AUTOSTART))
 				return rc;
 			if (!auto_started || replaced || pid <= 0) {

@@ -233,6 +233,24 @@ def request_after_sigterm_on_open_connection_is_refused():
 
 
 @test
+def client_during_graceful_stop_gets_a_new_daemon():
+    with Daemon() as d:
+        d.start()
+        busy = mpack.RawClient(d.socket)
+        busy.hello(VERSION)
+        busy.send(mpack.TEST_SLEEP, {"ms": 1500})
+        wait_for(lambda: "request 2 test-sleep" in d.log(), 30, "the sleep to start")
+        d.proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: not os.path.exists(d.socket), 30, "the socket to go")
+        # The old daemon still holds the lock: the new one waits for it, then serves.
+        rc, out, err = d.run_client(["status", "--json"])
+        assert rc == 0, err + d.log()
+        assert json.loads(out)["pid"] != d.proc.pid
+        assert busy.recv()["type"] == mpack.REPLY_OK
+        assert d.proc.wait(30) == 0
+
+
+@test
 def idle_daemon_exits_but_never_during_a_request():
     with Daemon() as d:
         d.start("--idle-timeout", "1")

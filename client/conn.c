@@ -145,7 +145,8 @@ int client_call(struct client_conn *c, uint32_t type, const struct msg_map *body
 	free(frame);
 	memset(reply, 0, sizeof(*reply));
 	msgpack_unpacked_init(&reply->msg);
-	if (rc < 0)
+	/* A daemon that refused us has closed its side: its error reply may still be readable. */
+	if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET)
 		return err_set(e, rc, "sending to whlcd: %s", strerror(-rc));
 	for (;;) {
 		uint64_t rtype = 0, rid = 0;
@@ -280,15 +281,25 @@ int client_connect(struct client_ctx *ctx, unsigned flags, struct client_conn **
 			}
 			pid_t pid = c->daemon_pid;
 			client_close(c);
+			if (rc == -PROTO_ESHUTDOWN && (flags & CLIENT_AUTOSTART) && !replaced) {
+				/* It is exiting (idle or stopped): wait, then start a new one. */
+				if ((rc = client_wait_daemon_exit(ctx, 60000, e)) < 0)
+					return rc;
+				replaced = true;
+				continue;
+			}
 			if (rc != -PROTO_EVERSION || !(flags & CLIENT_AUTOSTART))
 				return rc;
-			if (!auto_started || replaced || pid <= 0)
+			if (!auto_started || replaced || pid <= 0) {
+				char msg[ERR_MSG_MAX];
+				snprintf(msg, sizeof(msg), "%s", e->msg);
 				return err_set(
 				    e, rc,
 				    "%s; this whlcd was not started by whlc, so it is left "
 				    "alone: stop it with `whlc daemon stop` (or `systemctl "
 				    "--user restart whlcd.socket whlcd.service`) and retry",
-				    e->msg);
+				    msg);
+			}
 			/* Replace an auto-started daemon of another version. */
 			kill(pid, SIGTERM);
 			if ((rc = client_wait_daemon_exit(ctx, 60000, e)) < 0)

@@ -278,7 +278,7 @@ def _archive_cases(outdir):
         "'..' in the middle of the path", with_member("hostile_dotdot_inner/../../evil.py"))
     raw("absolute-path", HOSTILE, "/tmp/whlc-evil.py", "zip", "absolute member name",
         with_member("/tmp/whlc-evil.py"))
-    raw("backslash", HOSTILE, "hostile_backslash\\evil.py", "zip", "Windows separator",
+    raw("backslash", HOSTILE, "hostile_backslash", "zip", "Windows separator",
         with_member("hostile_backslash\\evil.py"))
     raw("nul-in-name", HOSTILE, "nulname", "zip", "NUL byte inside the name",
         with_member(b"nulname/ev\x00il.py"))
@@ -616,7 +616,227 @@ def generate(outdir, bomb=True):
     return cases
 
 
+# ---------------------------------------------------------------------------
+# A reference checker, independent of the writer above: used by the self-tests to prove
+# that each case carries its defect and that good wheels carry none.
+
+def _names_defects(names):
+    """Defects of member names (bytes)."""
+    out = []
+    seen, folded = set(), {}
+    for raw_name in names:
+        try:
+            n = raw_name.decode("utf-8")
+        except UnicodeDecodeError:
+            out.append("invalid utf-8 name %r" % raw_name)
+            continue
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in n):
+            out.append("control character in %r" % n)
+        if "\\" in n:
+            out.append("backslash in %r" % n)
+        if n.startswith("/"):
+            out.append("absolute name %r" % n)
+        segs = n.rstrip("/").split("/")
+        if any(sg in ("..", ".", "") for sg in segs):
+            out.append("bad segment in %r" % n)
+        if n in seen:
+            out.append("duplicate %r" % n)
+        elif n.lower() in folded:
+            out.append("case duplicate %r / %r" % (folded[n.lower()], n))
+        seen.add(n)
+        folded.setdefault(n.lower(), n)
+    return out
+
+
+def _central(data):
+    """Parse EOCD and central directory: (entries, eocd_offset, comment) or raise ValueError."""
+    pos = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+    if pos < 0 or len(data) - pos < 22:
+        raise ValueError("no end of central directory")
+    (_, _, _, n, total, cd_size, cd_off, clen) = struct.unpack_from("<IHHHHIIH", data, pos)
+    ents, p = [], cd_off
+    for _ in range(total):
+        if data[p:p + 4] != b"PK\x01\x02":
+            raise ValueError("bad central header at %d" % p)
+        f = struct.unpack_from("<IHHHHHHIIIHHHHHII", data, p)
+        name = data[p + 46:p + 46 + f[10]]
+        ents.append({"name": name, "made_by": f[1], "flags": f[3], "method": f[4], "crc": f[7],
+                     "csize": f[8], "usize": f[9], "attr": f[15], "off": f[16]})
+        p += 46 + f[10] + f[11] + f[12]
+    return ents, pos, cd_off, data[pos + 22:pos + 22 + clen], pos + 22 + clen
+
+
+def find_defects(path, max_ratio=200, ratio_min_size=1 << 20):
+    """Reasons (strings) why path is not a clean wheel; [] for a good one.
+
+    Checks the archive structure (as zip_index_read must), member data (CRC and size, by
+    inflating with a cap), and the wheel rules (file name, dist-info, METADATA, WHEEL, RECORD,
+    .data layout). Install-stage rules (entry point names, .data/data targets) are included.
+    """
+    import csv
+    import io
+    import re
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        ents, eocd, cd_off, comment, end = _central(data)
+    except (ValueError, struct.error) as e:
+        return ["not a zip: %s" % e]
+    out = []
+    if end != len(data):
+        out.append("%d bytes after the EOCD" % (len(data) - end))
+    if b"PK\x03\x04" in comment or b"PK\x05\x06" in comment:
+        out.append("zip signature inside the comment")
+    out += _names_defects([e["name"] for e in ents])
+    spans = []
+    for e in ents:
+        n = e["name"].decode("utf-8", "replace")
+        if e["flags"] & 1:
+            out.append("encrypted %s" % n)
+        if e["method"] not in (0, 8):
+            out.append("method %d for %s" % (e["method"], n))
+        ftype = (e["attr"] >> 16) & 0o170000
+        if (e["made_by"] >> 8) == 3 and ftype not in (0, stat.S_IFREG, stat.S_IFDIR):
+            out.append("file type %o for %s" % (ftype, n))
+        if e["usize"] > ratio_min_size and e["usize"] > max_ratio * max(e["csize"], 1):
+            out.append("ratio %d for %s" % (e["usize"] // max(e["csize"], 1), n))
+        o = e["off"]
+        if data[o:o + 4] != b"PK\x03\x04":
+            out.append("no local header for %s" % n)
+            continue
+        lf = struct.unpack_from("<IHHHHHIIIHH", data, o)
+        lname = data[o + 30:o + 30 + lf[9]]
+        dstart = o + 30 + lf[9] + lf[10]
+        lcrc, lcs, lus = lf[6], lf[7], lf[8]
+        if lf[2] & 8:
+            d = dstart + e["csize"]
+            if data[d:d + 4] == b"PK\x07\x08":
+                lcrc, lcs, lus = struct.unpack_from("<III", data, d + 4)
+        if lname != e["name"]:
+            out.append("local name differs for %s" % n)
+        if lf[3] != e["method"] or (lcrc, lcs, lus) != (e["crc"], e["csize"], e["usize"]):
+            out.append("local header differs for %s" % n)
+        spans.append((o, dstart + e["csize"] + (16 if lf[2] & 8 else 0), n))
+        if e["method"] == 8 and not e["flags"] & 1:
+            d = zlib.decompressobj(-15)
+            got, crc, src = 0, 0, data[dstart:dstart + e["csize"]]
+            for i in range(0, len(src), 65536):
+                chunk = d.decompress(src[i:i + 65536], e["usize"] + 1 - got)
+                got += len(chunk)
+                crc = zlib.crc32(chunk, crc)
+                if got > e["usize"] or d.unconsumed_tail:
+                    break
+            if got != e["usize"] or d.unconsumed_tail:
+                out.append("size differs for %s" % n)
+            elif crc & 0xFFFFFFFF != e["crc"]:
+                out.append("crc differs for %s" % n)
+        elif e["method"] == 0 and zlib.crc32(data[dstart:dstart + e["csize"]]) != e["crc"]:
+            out.append("crc differs for %s" % n)
+    spans.sort()
+    for (a0, a1, an), (b0, b1, bn) in zip(spans, spans[1:]):
+        if b0 < a1:
+            out.append("overlap %s / %s" % (an, bn))
+        elif b0 > a1:
+            out.append("%d unaccounted bytes before %s" % (b0 - a1, bn))
+    if spans and spans[0][0] != 0:
+        out.append("%d bytes before the first local header" % spans[0][0])
+    if spans and spans[-1][1] != cd_off:
+        out.append("unaccounted bytes before the central directory")
+    if out:
+        return out
+    return _wheel_defects(path, data, ents)
+
+
+def _wheel_defects(path, data, ents):
+    """Wheel-level rules on a structurally clean archive."""
+    import csv
+    import io
+    import re
+    out = []
+    fname = os.path.basename(path)
+    fields = fname[:-4].split("-") if fname.endswith(".whl") else []
+    if len(fields) not in (5, 6):
+        return ["bad file name %s" % fname]
+    if len(fields) == 6 and not fields[2][:1].isdigit():
+        return ["build tag %s" % fields[2]]
+    if not re.match(r"^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[a-z0-9.]+)?$",
+                    fields[1], re.I):
+        return ["version %s" % fields[1]]
+    norm = wheelfab.normalize(fields[0])
+    names = {e["name"].decode(): e for e in ents}
+
+    def read(n):
+        e = names[n]
+        o = e["off"]
+        lf = struct.unpack_from("<IHHHHHIIIHH", data, o)
+        raw = data[o + 30 + lf[9] + lf[10]:o + 30 + lf[9] + lf[10] + e["csize"]]
+        return zlib.decompress(raw, -15) if e["method"] == 8 else raw
+    dis = {n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info")}
+    if len(dis) != 1:
+        return ["%d dist-info directories: %s" % (len(dis), sorted(dis))]
+    di = dis.pop()
+    if wheelfab.normalize(di[:-len(".dist-info")].rsplit("-", 1)[0]) != norm:
+        return ["dist-info %s does not match %s" % (di, fname)]
+    for req in ("METADATA", "WHEEL", "RECORD"):
+        if di + "/" + req not in names:
+            out.append("%s missing" % req)
+    if out:
+        return out
+    meta = read(di + "/METADATA").decode("utf-8", "replace")
+    mname = re.search(r"^Name:\s*(.*)$", meta, re.M)
+    mver = re.search(r"^Version:\s*(.*)$", meta, re.M)
+    if not mname or wheelfab.normalize(mname.group(1).strip()) != norm:
+        out.append("METADATA Name")
+    if not mver or mver.group(1).strip() != fields[1]:
+        out.append("METADATA Version")
+    wv = re.search(r"^Wheel-Version:\s*(\d+)\.(\d+)\s*$", read(di + "/WHEEL").decode(), re.M)
+    if not wv or int(wv.group(1)) != 1:
+        out.append("WHEEL Wheel-Version")
+    rows = list(csv.reader(io.StringIO(read(di + "/RECORD").decode("utf-8", "surrogateescape"))))
+    listed = {}
+    for r in rows:
+        if r:
+            listed[r[0]] = r
+    for n in names:
+        if n.endswith("/") or n in (di + "/RECORD", di + "/RECORD.jws", di + "/RECORD.p7s"):
+            continue
+        r = listed.pop(n, None)
+        if r is None:
+            out.append("%s not in RECORD" % n)
+            continue
+        body = read(n)
+        algo = r[1].split("=", 1)[0] if "=" in r[1] else ""
+        if algo not in ("sha256", "sha384", "sha512"):
+            out.append("RECORD hash %r for %s" % (r[1], n))
+        elif r[1] != b64hash(body, algo) or r[2] != str(len(body)):
+            out.append("RECORD mismatch for %s" % n)
+    listed.pop(di + "/RECORD", None)
+    out += ["RECORD row without member: %s" % p for p in listed]
+    datadir = di[:-len(".dist-info")] + ".data/"
+    for n in names:
+        if n.startswith(datadir):
+            rest = n[len(datadir):].split("/")
+            if len(rest) < 2 or rest[0] not in ("purelib", "platlib", "scripts", "headers", "data"):
+                out.append(".data layout: %s" % n)
+            elif rest[0] in ("purelib", "platlib") and rest[1].endswith(".dist-info"):
+                out.append("phantom dist-info %s" % n)
+            elif rest[0] == "data" and re.match(r"^bin/python", "/".join(rest[1:])):
+                out.append("onto the interpreter: %s" % n)
+    if di + "/entry_points.txt" in names:
+        group = None
+        for line in read(di + "/entry_points.txt").decode().splitlines():
+            line = line.strip()
+            if line.startswith("["):
+                group = line.strip("[]")
+            elif "=" in line and group in ("console_scripts", "gui_scripts"):
+                k, v = (x.strip() for x in line.split("=", 1))
+                if "/" in k or k.startswith(".") or re.match(r"^(python|pypy)", k) or ":" not in v:
+                    out.append("entry point %s = %s" % (k, v))
+    return out
+
+
 if __name__ == "__main__":
     import sys
     for c in generate(sys.argv[1], bomb="--no-bomb" not in sys.argv):
-        print("%-32s %-15s %-8s %r" % (c.label, c.code, c.stage, c.member))
+        print("%-32s %-15s %-8s %r %s" % (c.label, c.code, c.stage, c.member,
+                                           find_defects(c.path)[:1]))

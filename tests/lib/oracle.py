@@ -212,7 +212,7 @@ def _direct_url_norm(data):
 
 
 def compare(pip_snap, whlc_snap, generated=is_generated, pip_venv=None, whlc_venv=None,
-            check_records=True):
+            check_records=True, strict_whlc_record=True):
     """Differences between a pip-installed and a whlc-installed snapshot, as readable lines.
 
     - the file sets must be equal;
@@ -220,7 +220,8 @@ def compare(pip_snap, whlc_snap, generated=is_generated, pip_venv=None, whlc_ven
       are compared after replacing each venv's root by <VENV> when both venvs are given;
     - exec bits must be equal, symlinks must match;
     - each RECORD must list the same set of paths (when both venvs are given), except rows
-      of pip's RECORD naming files pip did not install (a pip 23.2.1 quirk, see record_paths);
+      of pip's RECORD naming files pip did not install (a pip 23.2.1 quirk, see record_paths;
+      strict_whlc_record=False forgives the same rows on the second side too);
     An empty list means identical.
     """
     diffs = []
@@ -258,7 +259,7 @@ def compare(pip_snap, whlc_snap, generated=is_generated, pip_venv=None, whlc_ven
                          % (rel, a.sha256[:16], a.size, b.sha256[:16], b.size))
     if check_records and pip_venv and whlc_venv:
         ra = record_paths(pip_venv, pip_snap, existing_only=True)
-        rb = record_paths(whlc_venv, whlc_snap)
+        rb = record_paths(whlc_venv, whlc_snap, existing_only=not strict_whlc_record)
         for di in sorted(set(ra) & set(rb)):
             for p in sorted(ra[di] - rb[di]):
                 diffs.append("%s/RECORD: pip lists %s, whlc does not" % (di, p))
@@ -325,7 +326,8 @@ def _run(path, args, venv):
     return (r.returncode, out)
 
 
-def compare_venvs(pip_venv, whlc_venv, baseline=None, run_launchers=True):
+def compare_venvs(pip_venv, whlc_venv, baseline=None, run_launchers=True,
+                  strict_whlc_record=True):
     """Snapshot both venvs and compare them; returns readable differences (empty: same).
 
     baseline: fresh_baseline() of the venvs' Python; by default the files of pip_venv's own
@@ -338,7 +340,8 @@ def compare_venvs(pip_venv, whlc_venv, baseline=None, run_launchers=True):
             baseline = fresh_baseline(cfg, tmp)
     sa = snapshot(pip_venv, baseline)
     sb = snapshot(whlc_venv, baseline)
-    diffs = compare(sa, sb, pip_venv=pip_venv, whlc_venv=whlc_venv)
+    diffs = compare(sa, sb, pip_venv=pip_venv, whlc_venv=whlc_venv,
+                    strict_whlc_record=strict_whlc_record)
     if run_launchers:
         diffs += compare_launchers(pip_venv, whlc_venv)
     return diffs

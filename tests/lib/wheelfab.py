@@ -108,7 +108,11 @@ def write_members(path, members):
     tmp = path + ".tmp%d" % os.getpid()
     with zipfile.ZipFile(tmp, "w") as zf:
         for m in members:
-            zf.writestr(m.zipinfo(), m.data)
+            zi = m.zipinfo()
+            zf.writestr(zi, m.data)
+            # zipfile turns external_attr 0 into 0o600 << 16; the central directory is
+            # written at close, so restore what a Windows tool writes.
+            zi.external_attr = m.zipinfo().external_attr
     os.replace(tmp, path)
     return path
 
@@ -152,10 +156,10 @@ def entry_points_text(entry_points):
 
 
 def _split(value, default_mode):
-    """(bytes) or (bytes, mode) -> (bytes, mode)."""
+    """bytes, (bytes, mode) or (bytes, mode, ftype) -> (bytes, mode, ftype)."""
     if isinstance(value, tuple):
-        return value[0], value[1]
-    return value, default_mode
+        return value[0], value[1], value[2] if len(value) > 2 else stat.S_IFREG
+    return value, default_mode, stat.S_IFREG
 
 
 def build_wheel(outdir, name, version, files, *, tag="py3-none-any", build=None,
@@ -165,7 +169,8 @@ def build_wheel(outdir, name, version, files, *, tag="py3-none-any", build=None,
                 windows=False, metadata_name=None, stored=()):
     """Build a wheel in outdir and return its path.
 
-    files: archive path -> bytes or (bytes, mode). data: '<key>/<path>' under the .data
+    files: archive path -> bytes, (bytes, mode) or (bytes, mode, stat file type bits; 0 gives
+    mode bits without S_IFREG, which do not make a file executable). data: '<key>/<path>' under the .data
     directory -> bytes or (bytes, mode). entry_points: {group: {name: 'mod:attr'}}.
     dist_info_files: extra dist-info files ('licenses/LICENSE' -> bytes). modes: archive
     path -> mode overrides. record: True writes a correct RECORD, False omits it, bytes are
@@ -182,10 +187,10 @@ def build_wheel(outdir, name, version, files, *, tag="py3-none-any", build=None,
     modes = dict(modes or {})
 
     def member(path, value):
-        body, mode = _split(value, 0o644)
+        body, mode, ftype = _split(value, 0o644)
         mode = modes.get(path, mode)
         comp = ZIP_STORED if path in stored else compression
-        return Member(path, body, None if windows else mode, comp)
+        return Member(path, body, None if windows else mode, comp, ftype)
 
     members = [member(p, v) for p, v in files.items()]
     for p, v in (data or {}).items():
@@ -468,7 +473,8 @@ def pure_variants(outdir):
     add("multi-tag", "fab-multi", "1.0", {"fab_multi/__init__.py": b""}, tag="py2.py3-none-any")
     add("setuid-bits", "fab-suid", "1.0", {"fab_suid/__init__.py": b"",
                                           "fab_suid/run": (b"#!/bin/sh\n", 0o4755),
-                                          "fab_suid/sticky": (b"x\n", 0o1644)})
+                                          "fab_suid/sticky": (b"x\n", 0o1644),
+                                          "fab_suid/no-ifreg": (b"#!/bin/sh\n", 0o755, 0)})
     return out
 
 

@@ -283,6 +283,8 @@ static int ingest__read_member(struct ingest__job *j, struct archive *a, size_t 
 				      ze->name, ingest__archive_err(a, m, sizeof(m)));
 			goto fail;
 		}
+		if (len == 0)
+			continue; /* an empty member may come as a NULL block */
 		if (off < 0 || (uint64_t)off != got) {
 			ret = err_set(err, -WHLC_EHOSTILE, "member '%s': unexpected data offset",
 				      ze->name);

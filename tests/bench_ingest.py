@@ -50,7 +50,7 @@ def main():
         print("store: %d objects, %.1f MB on disk, dedup ratio %.2f"
               % (st["objects"], st["disk_bytes"] / 1e6, st["dedup_ratio"]))
     finally:
-        d.stop()
+        d.close()
 
 
 if __name__ == "__main__":

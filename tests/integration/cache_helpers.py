@@ -4,10 +4,11 @@
     d.start()
     r = d.whlc("cache", "add", wheel)        # CompletedProcess (text)
     d.counts()                               # {'wheels': n, 'members': n, 'objects': n, ...}
-    d.stop()
+    d.close()
 """
 import hashlib
 import os
+import shutil
 import socket
 import sqlite3
 import stat
@@ -82,6 +83,11 @@ class Daemon:
             self.proc.terminate()
             self.proc.wait(timeout=60)
         self.proc = None
+
+    def close(self):
+        """Stop the daemon and remove its directory (socket, cache, log)."""
+        self.stop()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
     def wait_dead(self, timeout=60):
         """Wait for the daemon to die on its own (failure point); returns its status."""

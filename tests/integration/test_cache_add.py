@@ -41,7 +41,7 @@ def fixture_wheels_are_added():
                              " ON o.id = m.object_id WHERE o.id IS NULL").fetchone()[0]
             assert bad == 0
     finally:
-        d.stop()
+        d.close()
 
 
 @test(timeout=600)
@@ -58,7 +58,7 @@ def real_wheels_are_added():
         assert d.check_objects() > 100
         assert d.tmp_files() == []
     finally:
-        d.stop()
+        d.close()
 
 
 @test
@@ -94,7 +94,7 @@ def same_wheel_twice_is_not_rehashed():
         assert r.stdout == "cached twice==1.0\n", r.stdout
         assert d.counts()["objects"] == before["objects"]
     finally:
-        d.stop()
+        d.close()
 
 
 @test
@@ -125,7 +125,7 @@ def two_versions_share_objects():
         assert st["dedup_ratio"] > 1.5, st
         d.check_objects()
     finally:
-        d.stop()
+        d.close()
 
 
 @test
@@ -143,7 +143,7 @@ def exec_bit_makes_a_separate_object():
         assert sorted(rows) == [(0,), (1,)], rows
         d.check_objects()
     finally:
-        d.stop()
+        d.close()
 
 
 @test
@@ -164,7 +164,7 @@ def one_bad_wheel_does_not_stop_the_others():
                          check=1)
         assert "nope-1.0-py3-none-any.whl" in missing.stderr
     finally:
-        d.stop()
+        d.close()
 
 
 @test
@@ -177,7 +177,7 @@ def newer_wheel_minor_version_warns():
         assert r.stdout.startswith("added newer==1.0"), r.stdout
         assert "warning" in r.stderr and "Wheel-Version" in r.stderr, r.stderr
     finally:
-        d.stop()
+        d.close()
 
 
 @test
@@ -197,7 +197,7 @@ def stats_and_dir():
         assert d.whlc("cache", "bogus").returncode == 2
         assert d.whlc("cache", "add").returncode == 2
     finally:
-        d.stop()
+        d.close()
 
 
 if __name__ == "__main__":

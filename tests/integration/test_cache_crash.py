@@ -42,7 +42,7 @@ def _crash_and_recover(point):
     assert d.counts()["wheels"] == before["wheels"] + 1
     assert d.whlc("cache", "add", wheels[0], check=0).stdout == "cached crash0==1.0\n"
     d.check_objects()
-    d.stop()
+    d.close()
 
 
 @test
@@ -66,7 +66,7 @@ def error_failpoint_reports_and_keeps_serving():
         assert d.counts()["wheels"] == 0 and d.tmp_files() == []
         assert d.alive()
     finally:
-        d.stop()
+        d.close()
 
 
 if __name__ == "__main__":

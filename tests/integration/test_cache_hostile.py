@@ -10,7 +10,7 @@ import hostile
 import wheelfab
 
 # The hostile corpus is generated once per run (the 1 GiB bomb is cached by hostile.py).
-OUTDIR = os.path.join(tempfile.gettempdir(), "whlc-hostile-%d" % os.getpid())
+OUTDIR = os.path.join(tempfile.gettempdir(), "whlc-hostile-corpus-%d" % os.getuid())
 CASES = [c for c in hostile.generate(OUTDIR) if c.stage != "install"]
 
 
@@ -39,7 +39,7 @@ def _check(case):
         assert d.whlc("cache", "add", good, check=0).stdout == "cached goodone==1.0\n"
         assert d.alive()
     finally:
-        d.stop()
+        d.close()
 
 
 def _register(case):

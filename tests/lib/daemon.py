@@ -165,6 +165,21 @@ class Daemon:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def sanitizer_reports(self):
+        """Lines of ASan/UBSan/LSan reports in the daemon logs (asan builds)."""
+        return [l for l in self.log().splitlines()
+                if "Sanitizer" in l or "runtime error:" in l]
+
+    def __exit__(self, exc_type, *exc):
+        # Stop gracefully first so that LeakSanitizer reports reach the log.
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                self.stop(10)
+            except subprocess.TimeoutExpired:
+                pass
+        reports = self.sanitizer_reports()
+        log = self.log()
         self.cleanup()
+        if exc_type is None and reports:
+            raise AssertionError("sanitizer reports in whlcd logs:\n" + log)
         return False

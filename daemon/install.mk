@@ -1,1 +1,2 @@
 # daemon/: installing into virtual environments.
+WHLCD_SRCS += daemon/interp.c daemon/interp.h

@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HASH_SHA256_LEN 32
-#define HASH_SHA256_HEX_LEN 64      /* without NUL */
-#define HASH_SHA256_B64_LEN 43      /* urlsafe base64, no padding, without NUL */
+#define HASH_SHA256_LEN	    32
+#define HASH_SHA256_HEX_LEN 64 /* without NUL */
+#define HASH_SHA256_B64_LEN 43 /* urlsafe base64, no padding, without NUL */
 
 struct hash_sha256 {
 	void *md; /* EVP_MD_CTX */

@@ -12,15 +12,18 @@
 
 struct record_row {
 	char *path;
-	char algo[16];                     /* "sha256", "sha384", "sha512", or "" when empty */
+	char algo[16];			   /* "sha256", "sha384", "sha512", or "" when empty */
 	uint8_t digest[RECORD_DIGEST_MAX]; /* decoded digest */
-	size_t digest_len;                 /* 0 when the hash field is empty */
-	int64_t size;                      /* -1 when the size field is empty */
+	size_t digest_len;		   /* 0 when the hash field is empty */
+	int64_t size;			   /* -1 when the size field is empty */
 };
 
 struct record {
 	size_t n;
 	struct record_row *rows;
+	/* Rows sorted by path for record_find (added by wheelfmt; owned by the record,
+	 * may be NULL in a hand-built record, then record_find scans). */
+	struct record_row **sorted;
 };
 
 /*
@@ -30,11 +33,10 @@ struct record {
  * matching the algorithm, non-numeric sizes, duplicate paths. At most
  * max_rows rows. Errors name the line number.
  */
-int record_parse(const char *buf, size_t len, size_t max_rows, struct record *out,
-		 struct err *err);
+int record_parse(const char *buf, size_t len, size_t max_rows, struct record *out, struct err *err);
 void record_free(struct record *r);
 
-/* Find the row for path (exact byte comparison); NULL when absent. */
+/* Find the row for path (exact byte comparison, binary search); NULL when absent. */
 const struct record_row *record_find(const struct record *r, const char *path);
 
 /*
@@ -43,5 +45,13 @@ const struct record_row *record_find(const struct record *r, const char *path);
  * empty otherwise; LF line end.
  */
 void record_write_row(struct strbuf *sb, const char *path, const uint8_t *sha256, int64_t size);
+
+/*
+ * Same as record_write_row with the line end given (added by wheelfmt): pip
+ * 23.2.1 writes RECORD through csv.writer with its default "\r\n" terminator,
+ * so a byte-identical RECORD needs eol "\r\n".
+ */
+void record_write_row_eol(struct strbuf *sb, const char *path, const uint8_t *sha256, int64_t size,
+			  const char *eol);
 
 #endif

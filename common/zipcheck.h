@@ -8,28 +8,29 @@
 #include "err.h"
 
 struct zip_limits {
-	uint64_t max_members;      /* e.g. 200000 */
-	uint64_t max_total_size;   /* sum of uncompressed sizes, e.g. 8 GiB */
-	uint64_t max_member_size;  /* e.g. 4 GiB */
-	uint64_t max_ratio;        /* uncompressed/compressed per member and overall, e.g. 200 */
-	uint64_t ratio_min_size;   /* ratio only checked for members bigger than this, e.g. 1 MiB */
+	uint64_t max_members;	  /* e.g. 200000 */
+	uint64_t max_total_size;  /* sum of uncompressed sizes, e.g. 8 GiB */
+	uint64_t max_member_size; /* e.g. 4 GiB */
+	uint64_t max_ratio;	  /* uncompressed/compressed per member and overall, e.g. 200 */
+	uint64_t ratio_min_size;  /* ratio only checked for members bigger than this, e.g. 1 MiB */
 };
 
 /* Defaults that no real wheel hits. */
 void zip_limits_default(struct zip_limits *l);
+/* (wheelfmt) zip_index_read accepts lim == NULL for these defaults. */
 
 struct zip_entry {
-	char *name;            /* NUL-terminated; validated (see zip_index_read) */
+	char *name;	       /* NUL-terminated; validated (see zip_index_read) */
 	uint64_t local_offset; /* offset of the local file header */
 	uint64_t data_offset;  /* offset of the compressed data */
 	uint64_t comp_size;
 	uint64_t uncomp_size;
 	uint32_t crc32;
-	uint16_t method;         /* 0 stored, 8 deflate */
-	uint16_t flags;          /* general purpose bits */
+	uint16_t method; /* 0 stored, 8 deflate */
+	uint16_t flags;	 /* general purpose bits */
 	uint16_t version_made_by;
 	uint32_t external_attr;
-	unsigned is_dir : 1;     /* name ends in "/" */
+	unsigned is_dir : 1;	 /* name ends in "/" */
 	unsigned executable : 1; /* spec E.19: S_IFREG with any 0111 bit */
 };
 
@@ -37,6 +38,7 @@ struct zip_index {
 	size_t n;
 	struct zip_entry *v; /* central directory order */
 	uint64_t total_uncomp;
+	struct zip_entry **by_name; /* sorted by name for zip_index_find (added by wheelfmt) */
 };
 
 /*
@@ -60,7 +62,7 @@ struct zip_index {
 int zip_index_read(int fd, uint64_t size, const struct zip_limits *lim, struct zip_index *out,
 		   struct err *err);
 void zip_index_free(struct zip_index *zi);
-/* Find an entry by exact name; NULL when absent. */
+/* Find an entry by exact name (binary search); NULL when absent. */
 const struct zip_entry *zip_index_find(const struct zip_index *zi, const char *name);
 
 #endif

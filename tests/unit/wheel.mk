@@ -1,1 +1,16 @@
-# tests/unit/: wheel tests.
+# tests/unit/: wheel-format tests (common/hash, wheel_name, rfc822, record, entrypoints, zipcheck).
+check_PROGRAMS += tests/unit/test_hash tests/unit/test_wheel_name tests/unit/test_rfc822 \
+	tests/unit/test_record tests/unit/test_entrypoints tests/unit/test_zipcheck
+TESTS += tests/unit/test_hash tests/unit/test_wheel_name tests/unit/test_rfc822 \
+	tests/unit/test_record tests/unit/test_entrypoints tests/unit/test_zipcheck
+tests_unit_test_hash_LDADD = $(WHLC_UNIT_LIBS)
+tests_unit_test_wheel_name_LDADD = $(WHLC_UNIT_LIBS)
+tests_unit_test_rfc822_LDADD = $(WHLC_UNIT_LIBS)
+tests_unit_test_record_LDADD = $(WHLC_UNIT_LIBS)
+tests_unit_test_entrypoints_LDADD = $(WHLC_UNIT_LIBS)
+tests_unit_test_zipcheck_LDADD = $(WHLC_UNIT_LIBS) -lz
+
+# Not a test: the integration tests run it on generated hostile wheels.
+check_PROGRAMS += tests/unit/zipcheck-cli
+tests_unit_zipcheck_cli_SOURCES = tests/unit/zipcheck-cli.c
+tests_unit_zipcheck_cli_LDADD = $(WHLC_UNIT_LIBS)

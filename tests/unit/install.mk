@@ -11,3 +11,13 @@ check_PROGRAMS += tests/unit/test_tags
 TESTS += tests/unit/test_tags
 tests_unit_test_tags_SOURCES = tests/unit/test_tags.c daemon/tags.c daemon/interp.c $(TH_IHELP)
 tests_unit_test_tags_LDADD = $(WHLC_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_script
+TESTS += tests/unit/test_script
+tests_unit_test_script_SOURCES = tests/unit/test_script.c daemon/script.c $(TH_IHELP)
+tests_unit_test_script_LDADD = $(WHLC_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_launcher
+TESTS += tests/unit/test_launcher
+tests_unit_test_launcher_SOURCES = tests/unit/test_launcher.c daemon/launcher.c daemon/script.c $(TH_IHELP)
+tests_unit_test_launcher_LDADD = $(WHLC_UNIT_LIBS)

@@ -121,7 +121,8 @@ int th_have_pip(void)
 
 static const char th__wheel_py[] =
     "import base64, hashlib, sys, zipfile\n"
-    "path, files, modes = sys.argv[1], eval(sys.argv[2]), eval(sys.argv[3])\n"
+    "path = sys.argv[1]\n"
+    "files, modes = eval(open(sys.argv[2]).read()), eval(open(sys.argv[3]).read())\n"
     "base = path.rsplit('/', 1)[-1][:-4].split('-')\n"
     "di = base[0] + '-' + base[1] + '.dist-info'\n"
     "files.setdefault(di + '/METADATA', ('Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\n'\n"
@@ -150,10 +151,7 @@ char *th_build_wheel(const char *dir, const char *filename, const char *files_py
 	th_write(script, th__wheel_py, strlen(th__wheel_py), 0644);
 	th_write(files, files_py, strlen(files_py), 0644);
 	th_write(modes, modes_py ? modes_py : "{}", strlen(modes_py ? modes_py : "{}"), 0644);
-	int rc =
-	    th_sh("'%s' -I -c \"import sys; sys.argv[1:] = [sys.argv[1], open(sys.argv[2]).read(), "
-		  "open(sys.argv[3]).read()]; exec(open(sys.argv[4]).read())\" '%s' '%s' '%s' '%s'",
-		  TH_PIP_PYTHON, whl, files, modes, script);
+	int rc = th_sh("'%s' -I '%s' '%s' '%s' '%s'", TH_PIP_PYTHON, script, whl, files, modes);
 	free(script);
 	free(files);
 	free(modes);

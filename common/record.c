@@ -162,7 +162,7 @@ static int record__size(struct record_row *row, const char *f, size_t line, stru
 		return err_set(err, -WHLC_ERECORD, "RECORD line %zu: empty size for '%s'", line,
 			       row->path);
 	for (const char *p = f; *p; p++) {
-		if (*p < '0' || *p > '9' || v > (INT64_MAX - 9) / 10)
+		if (*p < '0' || *p > '9' || v > (INT64_MAX - (*p - '0')) / 10)
 			return err_set(err, -WHLC_ERECORD,
 				       "RECORD line %zu: size '%.32s' of '%s' is not a number",
 				       line, f, row->path);
@@ -205,6 +205,7 @@ static int record__row(struct record__csv *c, struct strbuf *f, struct record_ro
 				     line);
 			goto out;
 		}
+		strbuf_add(f, "", 0); /* strbuf_detach of an empty, unused strbuf is unterminated */
 		fields[nf++] = strbuf_detach(f, NULL);
 	} while (more);
 	if (nf != 3) {

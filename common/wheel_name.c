@@ -117,7 +117,7 @@ int wheel_name_parse(const char *filename, struct wheel_name *out, struct err *e
 		}
 		long num = 0;
 		for (; d < bl && isdigit((unsigned char)b[d]); d++) {
-			if (num > (LONG_MAX - 9) / 10) {
+			if (num > (LONG_MAX - (b[d] - '0')) / 10) {
 				err_set(err, rc, "wheel file name '%s': build number too large",
 					filename);
 				goto fail;
@@ -166,6 +166,7 @@ char *wheel_normalize_name(const char *name)
 			strbuf_addc(&sb, (char)tolower((unsigned char)*p));
 		}
 	}
+	strbuf_add(&sb, "", 0); /* terminates even an empty result */
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -234,10 +235,8 @@ static void wheel__pre(const char **p, struct strbuf *sb)
 
 		if (!wheel__eat(&r, pre[i].word))
 			continue;
-		const char *after = r;
+		/* PEP 440's pattern takes the separator even without a number (implicit 0). */
 		wheel__eat_sep(&r);
-		if (!isdigit((unsigned char)*r))
-			r = after; /* implicit 0; the separator belongs to what follows */
 		strbuf_adds(sb, pre[i].canon);
 		wheel__num(&r, sb);
 		*p = r;
@@ -264,10 +263,7 @@ static void wheel__post(const char **p, struct strbuf *sb)
 
 		if (!wheel__eat(&r, words[i]))
 			continue;
-		const char *after = r;
 		wheel__eat_sep(&r);
-		if (!isdigit((unsigned char)*r))
-			r = after;
 		strbuf_adds(sb, ".post");
 		wheel__num(&r, sb);
 		*p = r;
@@ -283,10 +279,7 @@ static void wheel__dev(const char **p, struct strbuf *sb)
 	wheel__eat_sep(&q);
 	if (!wheel__eat(&q, "dev"))
 		return;
-	const char *after = q;
 	wheel__eat_sep(&q);
-	if (!isdigit((unsigned char)*q))
-		q = after;
 	strbuf_adds(sb, ".dev");
 	wheel__num(&q, sb);
 	*p = q;

@@ -1,3 +1,4 @@
 # daemon/: installing into virtual environments.
 WHLCD_SRCS += daemon/interp.c daemon/interp.h daemon/tags.c daemon/tags.h
 WHLCD_SRCS += daemon/script.c daemon/script.h daemon/launcher.c daemon/launcher.h
+WHLCD_SRCS += daemon/venv.c daemon/venv.h

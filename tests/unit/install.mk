@@ -21,3 +21,8 @@ check_PROGRAMS += tests/unit/test_launcher
 TESTS += tests/unit/test_launcher
 tests_unit_test_launcher_SOURCES = tests/unit/test_launcher.c daemon/launcher.c daemon/script.c $(TH_IHELP)
 tests_unit_test_launcher_LDADD = $(WHLC_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_venv
+TESTS += tests/unit/test_venv
+tests_unit_test_venv_SOURCES = tests/unit/test_venv.c daemon/venv.c $(TH_IHELP)
+tests_unit_test_venv_LDADD = $(WHLC_UNIT_LIBS)

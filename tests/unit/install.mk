@@ -26,3 +26,8 @@ check_PROGRAMS += tests/unit/test_venv
 TESTS += tests/unit/test_venv
 tests_unit_test_venv_SOURCES = tests/unit/test_venv.c daemon/venv.c $(TH_IHELP)
 tests_unit_test_venv_LDADD = $(WHLC_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_layout
+TESTS += tests/unit/test_layout
+tests_unit_test_layout_SOURCES = tests/unit/test_layout.c daemon/layout.c daemon/venv.c daemon/interp.c $(TH_IHELP)
+tests_unit_test_layout_LDADD = $(WHLC_UNIT_LIBS)

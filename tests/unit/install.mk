@@ -31,3 +31,8 @@ check_PROGRAMS += tests/unit/test_layout
 TESTS += tests/unit/test_layout
 tests_unit_test_layout_SOURCES = tests/unit/test_layout.c daemon/layout.c daemon/venv.c daemon/interp.c $(TH_IHELP)
 tests_unit_test_layout_LDADD = $(WHLC_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_installed
+TESTS += tests/unit/test_installed
+tests_unit_test_installed_SOURCES = tests/unit/test_installed.c daemon/installed.c daemon/layout.c daemon/venv.c daemon/interp.c $(TH_IHELP)
+tests_unit_test_installed_LDADD = $(WHLC_UNIT_LIBS)

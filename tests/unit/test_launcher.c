@@ -157,7 +157,9 @@ static void compare_with_pip(const char *parent, const char *name)
 		free(pip), free(path);
 	}
 	/* pip wrote nothing else into bin besides the venv's own files. */
-	DIR *d = opendir(xasprintf("%s/bin", venv));
+	char *bindir = xasprintf("%s/bin", venv);
+	DIR *d = opendir(bindir);
+	free(bindir);
 	struct dirent *de;
 	size_t nlaunch = 0;
 	while ((de = readdir(d)) != NULL) {

@@ -60,6 +60,13 @@ struct zopts {
 	int drop_locator; /* with z64_sentinels: no zip64 record at all */
 };
 
+/* strbuf_add that tolerates (NULL, 0). */
+static void addn(struct strbuf *b, const void *p, size_t n)
+{
+	if (n)
+		strbuf_add(b, p, n);
+}
+
 static void put16(struct strbuf *b, uint32_t v)
 {
 	uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
@@ -150,7 +157,7 @@ static void build(struct strbuf *zip, struct zent *e, size_t n, const struct zop
 			put64(zip, zero ? 0 : (uint64_t)((int64_t)len + z->local_usize_delta));
 			put64(zip, zero ? 0 : (uint64_t)((int64_t)comp.len + z->local_csize_delta));
 		}
-		strbuf_add(zip, z->lh_extra, z->lh_extra_len);
+		addn(zip, z->lh_extra, z->lh_extra_len);
 		strbuf_add(zip, comp.buf, comp.len);
 		if (z->descriptor) {
 			if (z->descriptor == 1)
@@ -195,11 +202,11 @@ static void build(struct strbuf *zip, struct zent *e, size_t n, const struct zop
 			put64(&cd, csize);
 			put64(&cd, lo);
 		}
-		strbuf_add(&cd, z->cd_extra, z->cd_extra_len);
+		addn(&cd, z->cd_extra, z->cd_extra_len);
 		strbuf_free(&comp);
 	}
 	uint64_t cd_off = zip->len - base;
-	strbuf_add(zip, cd.buf, cd.len);
+	addn(zip, cd.buf, cd.len);
 	uint64_t count = n + (uint64_t)(int64_t)o->eocd_count_delta;
 	if (o->zip64_eocd && !o->drop_locator) {
 		uint64_t z64 = zip->len - base;
@@ -228,7 +235,7 @@ static void build(struct strbuf *zip, struct zent *e, size_t n, const struct zop
 	put32(zip, s ? 0xffffffff : (uint32_t)cd_off);
 	size_t clen = o->comment ? (o->comment_len ? o->comment_len : strlen(o->comment)) : 0;
 	put16(zip, (uint32_t)clen);
-	strbuf_add(zip, o->comment, clen);
+	addn(zip, o->comment, clen);
 	if (o->trailer)
 		strbuf_adds(zip, o->trailer);
 	strbuf_free(&cd);

@@ -165,8 +165,7 @@ static int life__verify(struct client_ctx *ctx, int argc, char **argv)
 				printf("repair: %s\n", notes[i]);
 			msg_strv_free(notes);
 		}
-		printf("%" PRIu64 " object(s), %" PRIu64 " bytes verified in %" PRIu64
-		       " ms: %s\n",
+		printf("%" PRIu64 " object(s), %" PRIu64 " bytes verified in %" PRIu64 " ms: %s\n",
 		       life__u(r.body, "objects"), life__u(r.body, "bytes_hashed"),
 		       life__u(r.body, "ms"), n ? "problems found" : "all intact");
 	}

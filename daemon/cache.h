@@ -49,9 +49,9 @@ struct cache {
 	/* Background work (loop thread only, except the work functions). */
 	struct daemon *d;
 	uv_work_t bg_work;
-	bool bg_running;   /* bg_work queued or running */
-	bool bg_again;	   /* growth noted while running: check again */
-	bool scan_pending; /* startup scan not finished */
+	bool bg_running;    /* bg_work queued or running */
+	bool bg_again;	    /* growth noted while running: check again */
+	bool scan_pending;  /* startup scan not finished */
 	unsigned scan_next; /* next fan-out directory of the startup scan */
 	/* Fan-out directory mtimes of the clean-shutdown snapshot (-1: scan it). */
 	int64_t snap[256];

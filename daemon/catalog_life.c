@@ -18,8 +18,8 @@
 static int life__err(sqlite3 *db, int rc, struct err *err, const char *what)
 {
 	int code = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY
-		   : rc == SQLITE_FULL				? -ENOSPC
-								: -WHLC_ECORRUPT;
+		   : rc == SQLITE_FULL			    ? -ENOSPC
+							    : -WHLC_ECORRUPT;
 
 	return err_set(err, code, "catalog: %s: %s", what, sqlite3_errmsg(db));
 }
@@ -119,8 +119,8 @@ static int life__ids(struct catalog_conn *cc, sqlite3_stmt *st, int64_t **ids, s
 }
 
 /* Wheel ids, least recently used first, last_used_at < before; at most max. */
-int catalog_life_lru(struct catalog_conn *cc, int64_t before, size_t max, int64_t **ids,
-		     size_t *n, struct err *err)
+int catalog_life_lru(struct catalog_conn *cc, int64_t before, size_t max, int64_t **ids, size_t *n,
+		     struct err *err)
 {
 	sqlite3_stmt *st = life__prep(cc,
 				      "SELECT id FROM wheels WHERE last_used_at < ?1"
@@ -164,7 +164,9 @@ int catalog_life_last_path(struct catalog_conn *cc, const uint8_t sha256[32], ch
 	if (rc == SQLITE_ROW)
 		*path = xstrdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : life__err(catalog_conn_db(cc), rc, err, "last path");
+	return rc == SQLITE_ROW	   ? 0
+	       : rc == SQLITE_DONE ? -ENOENT
+				   : life__err(catalog_conn_db(cc), rc, err, "last path");
 }
 
 /* Bytes of objects referenced by at least one wheel, and of all objects. */
@@ -194,11 +196,12 @@ int catalog_life_sizes(struct catalog_conn *cc, uint64_t *live, uint64_t *all, s
 int catalog_life_unreferenced(struct catalog_conn *cc, int64_t before, int64_t after_id, size_t max,
 			      struct life_objv *out, struct err *err)
 {
-	sqlite3_stmt *st = life__prep(cc,
-				      "SELECT " LIFE_OBJ_COLS " FROM objects o WHERE added_at < ?1 AND id > ?3"
-				      " AND NOT EXISTS (SELECT 1 FROM members m"
-				      " WHERE m.object_id = o.id) ORDER BY id LIMIT ?2",
-				      err);
+	sqlite3_stmt *st =
+	    life__prep(cc,
+		       "SELECT " LIFE_OBJ_COLS " FROM objects o WHERE added_at < ?1 AND id > ?3"
+		       " AND NOT EXISTS (SELECT 1 FROM members m"
+		       " WHERE m.object_id = o.id) ORDER BY id LIMIT ?2",
+		       err);
 
 	if (st == NULL)
 		return -WHLC_ECORRUPT;
@@ -209,8 +212,7 @@ int catalog_life_unreferenced(struct catalog_conn *cc, int64_t before, int64_t a
 }
 
 /* Delete an object row unless a member references it. */
-int catalog_life_delete_object(struct catalog_conn *cc, int64_t id, int *deleted,
-			       struct err *err)
+int catalog_life_delete_object(struct catalog_conn *cc, int64_t id, int *deleted, struct err *err)
 {
 	sqlite3_stmt *st = life__prep(cc,
 				      "DELETE FROM objects WHERE id = ?1 AND NOT EXISTS"
@@ -243,9 +245,10 @@ int catalog_life_fanout(struct catalog_conn *cc, unsigned fan, struct life_objv 
 	if (fan < 255)
 		sqlite3_bind_blob(st, 2, &hi, 1, SQLITE_TRANSIENT);
 	else
-		sqlite3_bind_blob(st, 2, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
-					 "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
-					 "\xff\xff\xff\xff\xff\xff\xff",
+		sqlite3_bind_blob(st, 2,
+				  "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+				  "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+				  "\xff\xff\xff\xff\xff\xff\xff",
 				  33, SQLITE_STATIC);
 	return life__objects(cc, st, out, err);
 }
@@ -285,8 +288,8 @@ int catalog_life_set_state(struct catalog_conn *cc, int64_t id, int state, struc
 }
 
 /* Record the stat of a verified object file. */
-int catalog_life_set_verified(struct catalog_conn *cc, int64_t id, int64_t size,
-			      int64_t mtime_ns, struct err *err)
+int catalog_life_set_verified(struct catalog_conn *cc, int64_t id, int64_t size, int64_t mtime_ns,
+			      struct err *err)
 {
 	sqlite3_stmt *st = life__prep(
 	    cc, "UPDATE objects SET verified_size = ?2, verified_mtime_ns = ?3 WHERE id = ?1", err);
@@ -383,8 +386,7 @@ int catalog_meta_set_int(struct catalog_conn *cc, const char *key, int64_t v, st
 }
 
 /* Set a meta text value. */
-int catalog_meta_set_text(struct catalog_conn *cc, const char *key, const char *v,
-			  struct err *err)
+int catalog_meta_set_text(struct catalog_conn *cc, const char *key, const char *v, struct err *err)
 {
 	sqlite3_stmt *st =
 	    life__prep(cc, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", err);

@@ -36,8 +36,8 @@ struct life_objv {
 void life_objv_free(struct life_objv *v);
 
 /* Wheel ids, least recently used first, last_used_at < before (INT64_MAX: all); at most max. */
-int catalog_life_lru(struct catalog_conn *cc, int64_t before, size_t max, int64_t **ids,
-		     size_t *n, struct err *err);
+int catalog_life_lru(struct catalog_conn *cc, int64_t before, size_t max, int64_t **ids, size_t *n,
+		     struct err *err);
 /* Delete a wheel with its members and installs (objects and stat-cache rows stay). */
 int catalog_life_delete_wheel(struct catalog_conn *cc, int64_t wheel_id, struct err *err);
 /* The last path a wheel file with this sha256 was seen at (malloc'd): 0 or -ENOENT. */
@@ -49,8 +49,7 @@ int catalog_life_sizes(struct catalog_conn *cc, uint64_t *live, uint64_t *all, s
 int catalog_life_unreferenced(struct catalog_conn *cc, int64_t before, int64_t after_id, size_t max,
 			      struct life_objv *out, struct err *err);
 /* Delete an object row unless a member references it; *deleted 1 when it did. */
-int catalog_life_delete_object(struct catalog_conn *cc, int64_t id, int *deleted,
-			       struct err *err);
+int catalog_life_delete_object(struct catalog_conn *cc, int64_t id, int *deleted, struct err *err);
 /* Objects whose SHA-256 starts with byte `fan` (one fan-out directory). */
 int catalog_life_fanout(struct catalog_conn *cc, unsigned fan, struct life_objv *out,
 			struct err *err);
@@ -58,8 +57,8 @@ int catalog_life_fanout(struct catalog_conn *cc, unsigned fan, struct life_objv 
 int catalog_life_object(struct catalog_conn *cc, const uint8_t sha256[32], int exec,
 			struct life_object *out, struct err *err);
 int catalog_life_set_state(struct catalog_conn *cc, int64_t id, int state, struct err *err);
-int catalog_life_set_verified(struct catalog_conn *cc, int64_t id, int64_t size,
-			      int64_t mtime_ns, struct err *err);
+int catalog_life_set_verified(struct catalog_conn *cc, int64_t id, int64_t size, int64_t mtime_ns,
+			      struct err *err);
 /* Ids of the wheels that have a member naming object id. */
 int catalog_life_wheels_of(struct catalog_conn *cc, int64_t object_id, int64_t **ids, size_t *n,
 			   struct err *err);
@@ -71,8 +70,7 @@ int catalog_meta_get_int(struct catalog_conn *cc, const char *key, int64_t *out,
 int catalog_meta_set_int(struct catalog_conn *cc, const char *key, int64_t v, struct err *err);
 /* meta: text values; *out malloc'd. get: 0, -ENOENT or an error. */
 int catalog_meta_get_text(struct catalog_conn *cc, const char *key, char **out, struct err *err);
-int catalog_meta_set_text(struct catalog_conn *cc, const char *key, const char *v,
-			  struct err *err);
+int catalog_meta_set_text(struct catalog_conn *cc, const char *key, const char *v, struct err *err);
 int catalog_meta_delete(struct catalog_conn *cc, const char *key, struct err *err);
 
 /* Every counter: calls fn(name, value, arg) for each. */

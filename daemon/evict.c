@@ -163,7 +163,8 @@ static int evict__gc(struct cache *c, struct catalog_conn *cc, int64_t grace_s,
 		size_t n_del = 0;
 		int *del;
 
-		if ((ret = catalog_life_unreferenced(cc, limit, after, EVICT_GC_BATCH, &v, err)) < 0)
+		if ((ret = catalog_life_unreferenced(cc, INT64_MAX, after, EVICT_GC_BATCH, &v,
+						     err)) < 0)
 			return ret;
 		if (v.n == 0)
 			break;
@@ -172,7 +173,8 @@ static int evict__gc(struct cache *c, struct catalog_conn *cc, int64_t grace_s,
 		if ((ret = catalog_begin(cc, err)) < 0)
 			goto next;
 		for (size_t i = 0; i < v.n && ret == 0; i++) {
-			if (grace_s > 0 && evict__young(c, &v.v[i], limit)) {
+			if (grace_s > 0 &&
+			    (v.v[i].added_at > limit || evict__young(c, &v.v[i], limit))) {
 				rep->kept_grace++;
 				continue;
 			}
@@ -218,15 +220,16 @@ static struct catalog_conn *evict__acquire(struct cache *c, struct err *err)
 
 /* Evict by age, then by size, then gc; c->life_mu held. */
 static int evict__prune_locked(struct cache *c, struct catalog_conn *cc, uint64_t max_size,
-			       int64_t older_than_s, struct cache_evict_report *rep, struct err *err)
+			       int64_t older_than_s, struct cache_evict_report *rep,
+			       struct err *err)
 {
 	int64_t *ids = NULL;
 	size_t n = 0;
 	int ret = 0;
 
 	if (older_than_s >= 0) {
-		ret = catalog_life_lru(cc, evict__now() - older_than_s, SIZE_MAX / 2, &ids, &n,
-				       err);
+		ret =
+		    catalog_life_lru(cc, evict__now() - older_than_s, SIZE_MAX / 2, &ids, &n, err);
 		for (size_t i = 0; ret == 0 && i < n; i += EVICT_PRUNE_BATCH)
 			ret = evict__wheels(c, cc, ids + i,
 					    n - i < EVICT_PRUNE_BATCH ? n - i : EVICT_PRUNE_BATCH,
@@ -303,7 +306,16 @@ int cache_clear(struct cache *c, struct cache_evict_report *rep, struct err *err
 		pthread_mutex_unlock(&c->life_mu);
 		return err->code;
 	}
-	ret = evict__prune_locked(c, cc, 0, 0, rep, err);
+	{
+		int64_t *ids = NULL;
+		size_t n = 0;
+		ret = catalog_life_lru(cc, INT64_MAX, SIZE_MAX / 2, &ids, &n, err);
+		for (size_t i = 0; ret == 0 && i < n; i += EVICT_PRUNE_BATCH)
+			ret = evict__wheels(c, cc, ids + i,
+					    n - i < EVICT_PRUNE_BATCH ? n - i : EVICT_PRUNE_BATCH,
+					    rep, err);
+		free(ids);
+	}
 	/* Everything unreferenced goes, whatever its age. */
 	if (ret == 0)
 		ret = evict__gc(c, cc, 0, rep, err);

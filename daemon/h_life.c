@@ -112,12 +112,13 @@ static void h_evict_done(struct req *req, void *arg, int status)
 	else if (h->rc < 0)
 		req_reply_err(req, &h->err);
 	else {
-		log_info(&d->log,
-			 "%s: %llu wheel(s) evicted, %llu object(s) (%llu bytes) removed, %llu kept "
-			 "(grace period)",
-			 req->def->name, (unsigned long long)h->rep.wheels,
-			 (unsigned long long)h->rep.objects, (unsigned long long)h->rep.bytes,
-			 (unsigned long long)h->rep.kept_grace);
+		log_info(
+		    &d->log,
+		    "%s: %llu wheel(s) evicted, %llu object(s) (%llu bytes) removed, %llu kept "
+		    "(grace period)",
+		    req->def->name, (unsigned long long)h->rep.wheels,
+		    (unsigned long long)h->rep.objects, (unsigned long long)h->rep.bytes,
+		    (unsigned long long)h->rep.kept_grace);
 		msg_map_init(&m);
 		msg_add_uint(&m, "wheels_evicted", h->rep.wheels);
 		msg_add_uint(&m, "objects_removed", h->rep.objects);
@@ -168,7 +169,8 @@ void h_cache_prune(struct req *req, const msgpack_object *body)
 	}
 	if (age && settings_parse_duration(age, &h->older_than) < 0) {
 		req_reply_error(req, -EINVAL,
-				"--older-than wants a duration like 30d, 12h or 90m, got '%s'", age);
+				"--older-than wants a duration like 30d, 12h or 90m, got '%s'",
+				age);
 		goto fail;
 	}
 	if (!size && !age && req_daemon(req)->cache)
@@ -325,9 +327,9 @@ static void h_verify_reply(struct req *req, struct h_verify *h)
 	msg_add_uint(&m, "objects", h->v.objects);
 	msg_add_uint(&m, "bytes_hashed", h->v.bytes_hashed);
 	msg_add_uint(&m, "jobs", h->jobs);
-	msg_add_uint(&m, "ms",
-		     (uint64_t)((t1.tv_sec - h->t0.tv_sec) * 1000 +
-				(t1.tv_nsec - h->t0.tv_nsec) / 1000000));
+	msg_add_uint(
+	    &m, "ms",
+	    (uint64_t)((t1.tv_sec - h->t0.tv_sec) * 1000 + (t1.tv_nsec - h->t0.tv_nsec) / 1000000));
 	msg_add_bool(&m, "repair", h->v.repair);
 	pk = msg_add_key(&m, "problems");
 	msgpack_pack_array(pk, (uint32_t)h->v.n);
@@ -430,8 +432,7 @@ void h_test_pin(struct req *req, const msgpack_object *body)
 	int rc;
 
 	p->pin = true;
-	if (req_daemon(req)->cache == NULL ||
-	    msg_get_int(body, "wheel_id", true, &p->id, &e) < 0 ||
+	if (req_daemon(req)->cache == NULL || msg_get_int(body, "wheel_id", true, &p->id, &e) < 0 ||
 	    msg_get_bool(body, "pin", false, &p->pin, &e) < 0) {
 		if (req_daemon(req)->cache == NULL)
 			err_set(&e, -WHLC_ECORRUPT, "the cache is not open");
@@ -441,6 +442,102 @@ void h_test_pin(struct req *req, const msgpack_object *body)
 	}
 	if ((rc = req_queue_work(req, h_pin_work, h_pin_done, p)) < 0) {
 		free(p);
+		req_reply_error(req, -EIO, "cannot queue work: %s", uv_strerror(rc));
+	}
+}
+
+/* A test-plan in flight. */
+struct h_tplan {
+	char *path;
+	int64_t wheel_id;
+	struct cache_plan_report rep;
+	size_t members;
+	struct err err;
+	int rc;
+};
+
+/* Worker: ingest, then what an install does before linking (pin, plan, check), then unpin. */
+static void h_tplan_work(struct req *req, void *arg)
+{
+	struct h_tplan *t = arg;
+	struct cache *c = req_daemon(req)->cache;
+	struct ingest_result res;
+	struct catalog_plan plan;
+	struct catalog_conn *cc;
+
+	if ((t->rc = ingest_wheel(&c->ingest, t->path, &res, &t->err)) < 0)
+		return;
+	t->wheel_id = res.wheel.id;
+	ingest_result_free(&res);
+	if ((cc = catalog_acquire(&c->catalog, &t->err)) == NULL) {
+		t->rc = -WHLC_ECORRUPT;
+		return;
+	}
+	/* cache_install_plan, instrumented: the report of the first check. */
+	if ((t->rc = cache_pin_wheel(c, cc, t->wheel_id, &t->err)) == 0) {
+		if ((t->rc = catalog_wheel_plan(cc, t->wheel_id, &plan, &t->err)) == 0) {
+			t->rc = cache_plan_check(c, cc, &plan, &t->rep, &t->err);
+			t->members = plan.n;
+			catalog_plan_free(&plan);
+		}
+		cache_unpin_wheel(c, t->wheel_id);
+	}
+	if (t->rc == 1) {
+		int64_t id = t->wheel_id;
+		t->rc = cache_install_plan(c, cc, t->path, &id, &plan, &t->err);
+		if (t->rc == 0) {
+			cache_unpin_wheel(c, id);
+			catalog_plan_free(&plan);
+			t->wheel_id = id;
+		}
+	}
+	catalog_release(&c->catalog, cc);
+}
+
+/* Loop: reply with the check's report. */
+static void h_tplan_done(struct req *req, void *arg, int status)
+{
+	struct h_tplan *t = arg;
+	struct msg_map m;
+
+	if (status < 0)
+		req_reply_error(req, -ECANCELED, "cancelled");
+	else if (t->rc < 0)
+		req_reply_err(req, &t->err);
+	else {
+		msg_map_init(&m);
+		msg_add_int(&m, "wheel_id", t->wheel_id);
+		msg_add_uint(&m, "members", t->members);
+		msg_add_uint(&m, "checked", t->rep.checked);
+		msg_add_uint(&m, "rehashed", t->rep.rehashed);
+		msg_add_uint(&m, "damaged", t->rep.damaged);
+		msg_add_str(&m, "first_damage", t->rep.first_damage);
+		req_reply_ok(req, &m);
+		msg_map_free(&m);
+	}
+	cache_plan_report_free(&t->rep);
+	free(t->path);
+	free(t);
+}
+
+/* test-plan {path} (test mode only): the installer's pre-link check on a wheel file. */
+void h_test_plan(struct req *req, const msgpack_object *body)
+{
+	struct h_tplan *t = xcalloc(1, sizeof(*t));
+	struct err e;
+	int rc;
+
+	if (req_daemon(req)->cache == NULL ||
+	    msg_get_str(body, "path", true, 4096, &t->path, &e) < 0) {
+		if (req_daemon(req)->cache == NULL)
+			err_set(&e, -WHLC_ECORRUPT, "the cache is not open");
+		req_reply_err(req, &e);
+		free(t);
+		return;
+	}
+	if ((rc = req_queue_work(req, h_tplan_work, h_tplan_done, t)) < 0) {
+		free(t->path);
+		free(t);
 		req_reply_error(req, -EIO, "cannot queue work: %s", uv_strerror(rc));
 	}
 }

@@ -16,5 +16,6 @@ void h_cache_gc(struct req *req, const msgpack_object *body);
 void h_cache_clear(struct req *req, const msgpack_object *body);
 void h_cache_verify(struct req *req, const msgpack_object *body);
 void h_test_pin(struct req *req, const msgpack_object *body);
+void h_test_plan(struct req *req, const msgpack_object *body);
 
 #endif

@@ -34,7 +34,7 @@ struct cache;
 struct daemon;
 
 /* Counter names (catalog_counter_add) shown by `whlc cache stats`. */
-#define CACHE_COUNTER_INSTALLS_PREFIX "installs_" /* + link mode: installs_hardlink ... */
+#define CACHE_COUNTER_INSTALLS_PREFIX "installs_"    /* + link mode: installs_hardlink ... */
 #define CACHE_COUNTER_BYTES_LINKED    "bytes_linked" /* bytes linked instead of copied */
 #define CACHE_COUNTER_HITS	      "hits"
 #define CACHE_COUNTER_MISSES	      "misses"
@@ -49,9 +49,9 @@ int cache_wheel_pinned(struct cache *c, int64_t wheel_id);
 /* --- integrity before linking --------------------------------------------- */
 
 struct cache_plan_report {
-	size_t checked;	 /* distinct objects checked (one fstatat each) */
-	size_t rehashed; /* objects whose size/mtime changed: re-hashed */
-	size_t damaged;	 /* missing or corrupt objects (quarantined, wheel re-extracted) */
+	size_t checked;	    /* distinct objects checked (one fstatat each) */
+	size_t rehashed;    /* objects whose size/mtime changed: re-hashed */
+	size_t damaged;	    /* missing or corrupt objects (quarantined, wheel re-extracted) */
 	char *first_damage; /* a description of the first one (malloc'd) */
 };
 
@@ -91,18 +91,18 @@ int cache_wheel_available(struct cache *c, struct catalog_conn *cc, const uint8_
  * re-ingest those wheels from their files when they still exist. Lines
  * describing what happened are appended to *notes (may be NULL).
  */
-int cache_object_damaged(struct cache *c, struct catalog_conn *cc, int64_t object_id,
-			 char ***notes, size_t *n_notes, struct err *err);
+int cache_object_damaged(struct cache *c, struct catalog_conn *cc, int64_t object_id, char ***notes,
+			 size_t *n_notes, struct err *err);
 
 /* --- eviction and gc ------------------------------------------------------ */
 
 struct cache_evict_report {
-	uint64_t wheels;	  /* wheels evicted */
-	uint64_t objects;	  /* object files removed */
-	uint64_t bytes;		  /* bytes of object files removed */
-	uint64_t kept_grace;	  /* unreferenced objects kept: younger than the grace period */
-	uint64_t live_bytes;	  /* bytes referenced by the remaining wheels */
-	uint64_t pinned_skipped;  /* wheels skipped because they are pinned */
+	uint64_t wheels;	 /* wheels evicted */
+	uint64_t objects;	 /* object files removed */
+	uint64_t bytes;		 /* bytes of object files removed */
+	uint64_t kept_grace;	 /* unreferenced objects kept: younger than the grace period */
+	uint64_t live_bytes;	 /* bytes referenced by the remaining wheels */
+	uint64_t pinned_skipped; /* wheels skipped because they are pinned */
 };
 
 /* Evict LRU wheels unused for older_than_s (<0: no age limit) and until the

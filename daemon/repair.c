@@ -33,8 +33,8 @@ static void repair__note(char ***notes, size_t *n, char *msg)
 }
 
 /* Drop the wheels using a damaged object and re-ingest them from their files. */
-int cache_object_damaged(struct cache *c, struct catalog_conn *cc, int64_t object_id,
-			 char ***notes, size_t *n_notes, struct err *err)
+int cache_object_damaged(struct cache *c, struct catalog_conn *cc, int64_t object_id, char ***notes,
+			 size_t *n_notes, struct err *err)
 {
 	struct catalog_wheel *w = NULL;
 	int64_t *ids = NULL;

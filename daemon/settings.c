@@ -12,7 +12,7 @@
 #include "xalloc.h"
 #include "settings.h"
 
-#define SETTINGS_LINE_MAX 4096
+#define SETTINGS_LINE_MAX  4096
 #define SETTINGS_MAX_LINES 10000
 
 /* Defaults: no limit, 1 h grace, batches of 8, 4 verify workers. */
@@ -36,7 +36,7 @@ char *settings_default_path(void)
 
 /* A number with an optional unit from a table; multiplies into *out. */
 static int settings__scaled(const char *s, const char *const *units, const double *mult, size_t n,
-			  double *out)
+			    double *out)
 {
 	char *end;
 	double v;
@@ -66,8 +66,8 @@ static int settings__scaled(const char *s, const char *const *units, const doubl
 /* "10G", "500MiB", "1.5g", "123" (bytes; K/M/G/T are powers of 1024). */
 int settings_parse_size(const char *s, uint64_t *out)
 {
-	static const char *const u[] = {"b", "k", "kb", "kib", "m", "mb", "mib",
-					"g", "gb", "gib", "t", "tb", "tib"};
+	static const char *const u[] = {"b", "k",  "kb",  "kib", "m",  "mb", "mib",
+					"g", "gb", "gib", "t",	 "tb", "tib"};
 	static const double K = 1024.0, M = K * K, G = M * K, T = G * K;
 	static const double m[] = {1, K, K, K, M, M, M, G, G, G, T, T, T};
 	double v;
@@ -133,9 +133,10 @@ int settings_load(struct settings *cfg, const char *path, struct err *err)
 	int lineno = 0, ret = 0;
 
 	if (f == NULL)
-		return errno == ENOENT ? 0
-				       : err_set(err, -errno, "cannot read the configuration %s: %s",
-						 path, strerror(errno));
+		return errno == ENOENT
+			   ? 0
+			   : err_set(err, -errno, "cannot read the configuration %s: %s", path,
+				     strerror(errno));
 	while (fgets(line, sizeof(line), f) != NULL && ++lineno <= SETTINGS_MAX_LINES) {
 		char *hash = strchr(line, '#'), *eq, *key, *val;
 		if (hash)

@@ -18,11 +18,11 @@
 #include "err.h"
 
 struct settings {
-	uint64_t max_size;	/* bytes; 0 = unlimited */
-	int64_t grace_s;	/* seconds */
-	uint64_t evict_batch;	/* wheels per background batch */
-	uint64_t verify_jobs;	/* parallel verify workers */
-	char *path;		/* the file read, or NULL */
+	uint64_t max_size;    /* bytes; 0 = unlimited */
+	int64_t grace_s;      /* seconds */
+	uint64_t evict_batch; /* wheels per background batch */
+	uint64_t verify_jobs; /* parallel verify workers */
+	char *path;	      /* the file read, or NULL */
 };
 
 /* Defaults: no limit, 1 h grace, batches of 8, 4 verify workers. */

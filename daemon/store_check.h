@@ -26,9 +26,9 @@
 
 enum store_check_status {
 	STORE_CHECK_OK = 0,
-	STORE_CHECK_MISSING,  /* no file under the object's name */
-	STORE_CHECK_CORRUPT,  /* content does not hash to the name, or not a regular file */
-	STORE_CHECK_BADMODE,  /* content intact, mode is not 0444/0555 */
+	STORE_CHECK_MISSING, /* no file under the object's name */
+	STORE_CHECK_CORRUPT, /* content does not hash to the name, or not a regular file */
+	STORE_CHECK_BADMODE, /* content intact, mode is not 0444/0555 */
 };
 
 struct store_check {

@@ -207,7 +207,7 @@ static int vs__fan_unchanged(struct cache *c, unsigned fan)
 /* Startup scan of fan-outs lo..hi-1 (see the file comment). */
 int cache_scan_range(struct cache *c, unsigned lo, unsigned hi, struct err *err)
 {
-	int64_t young = (int64_t)time(NULL) - c->cfg.grace_s;
+	int64_t young = c->cfg.grace_s > 0 ? (int64_t)time(NULL) - c->cfg.grace_s : INT64_MAX;
 	struct catalog_conn *cc;
 	unsigned scanned = 0;
 	uint64_t adopted = 0, removed = 0, missing = 0;
@@ -304,8 +304,16 @@ int cache_snapshot_save(struct cache *c, struct err *err)
 
 	if (cc == NULL)
 		return err->code ? err->code : -WHLC_ECORRUPT;
+	int64_t racy = ((int64_t)time(NULL) - 2) * 1000000000;
+
 	for (unsigned i = 0; i < 256; i++) {
 		int64_t m = vs__fan_mtime(c, i);
+		/* Changed in the last seconds: a later change within the same clock tick
+		 * would keep this mtime, so scan it next time (git's "racy" entries). */
+		if (m > racy) {
+			strbuf_addf(&sb, "%s-1", i ? "," : "");
+			continue;
+		}
 		strbuf_addf(&sb, "%s%lld", i ? "," : "", (long long)(m < 0 ? -2 : m));
 	}
 	ret = catalog_meta_set_text(cc, "store_snapshot", sb.buf, err);
@@ -336,7 +344,7 @@ static struct cache_problem *vs__problem(struct cache_verify *v, const char *kin
 int cache_verify_list(struct cache *c, struct cache_verify *v, struct err *err)
 {
 	struct vs__priv *pv = xcalloc(1, sizeof(*pv));
-	int64_t young = (int64_t)time(NULL) - c->cfg.grace_s;
+	int64_t young = c->cfg.grace_s > 0 ? (int64_t)time(NULL) - c->cfg.grace_s : INT64_MAX;
 	struct catalog_conn *cc = catalog_acquire(&c->catalog, err);
 	int ret = 0, dfd;
 	DIR *d;
@@ -442,9 +450,10 @@ static int vs__finish_ent(struct cache *c, struct catalog_conn *cc, struct cache
 		return 0;
 	}
 	if (!e->on_disk || e->ck.status == STORE_CHECK_MISSING) {
-		p = vs__problem(v, "missing", e->rel,
-				xasprintf("the catalog names object %lld, which is not in the store",
-					  (long long)e->row.id));
+		p = vs__problem(
+		    v, "missing", e->rel,
+		    xasprintf("the catalog names object %lld, which is not in the store",
+			      (long long)e->row.id));
 		if (v->repair) {
 			if ((ret = cache_object_damaged(c, cc, e->row.id, &v->notes, &v->n_notes,
 							err)) < 0)
@@ -467,9 +476,9 @@ static int vs__finish_ent(struct cache *c, struct catalog_conn *cc, struct cache
 		return 0;
 	}
 	if (e->ck.status == STORE_CHECK_BADMODE) {
-		p = vs__problem(v, "mode", e->rel,
-				xasprintf("mode %04o, should be %04o", e->ck.mode,
-					  e->exec ? 0555u : 0444u));
+		p = vs__problem(
+		    v, "mode", e->rel,
+		    xasprintf("mode %04o, should be %04o", e->ck.mode, e->exec ? 0555u : 0444u));
 		if (v->repair && (ret = store_fix_mode(&c->store, e->sha, e->exec, err)) < 0)
 			return ret;
 		p->repaired = v->repair;
@@ -483,8 +492,8 @@ static int vs__finish_ent(struct cache *c, struct catalog_conn *cc, struct cache
 			return ret;
 		p->repaired = v->repair;
 	}
-	if (v->repair && (ret = catalog_life_set_verified(cc, e->row.id, e->ck.size,
-							   e->ck.mtime_ns, err)) < 0)
+	if (v->repair &&
+	    (ret = catalog_life_set_verified(cc, e->row.id, e->ck.size, e->ck.mtime_ns, err)) < 0)
 		return ret;
 	return 0;
 }

@@ -3,8 +3,6 @@
 STORE_SRCS = daemon/cache.c daemon/cache.h daemon/h_cache.c daemon/store.c daemon/store.h daemon/catalog.c daemon/catalog.h \
 	daemon/catalog_schema.c daemon/catalog_schema.h daemon/failpoint.c daemon/failpoint.h \
 	daemon/crc32.c daemon/crc32.h daemon/ingest.c daemon/ingest.h daemon/ingest_check.c \
-	daemon/ingest_check.h daemon/settings.c daemon/settings.h daemon/catalog_life.c \
-	daemon/catalog_life.h daemon/store_check.c daemon/store_check.h daemon/lifecycle.h \
-	daemon/evict.c daemon/repair.c daemon/verify_store.c daemon/h_life.c daemon/h_life.h
+	daemon/ingest_check.h
 WHLCD_SRCS += $(STORE_SRCS)
-WHLC_SRCS += client/cmd_cache.c client/cmd_cache_life.c
+WHLC_SRCS += client/cmd_cache.c

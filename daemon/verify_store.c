@@ -304,7 +304,11 @@ int cache_snapshot_save(struct cache *c, struct err *err)
 
 	if (cc == NULL)
 		return err->code ? err->code : -WHLC_ECORRUPT;
-	int64_t racy = ((int64_t)time(NULL) - 2) * 1000000000;
+	struct timespec now;
+	int64_t racy;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	racy = ((int64_t)now.tv_sec - 2) * 1000000000 + now.tv_nsec;
 
 	for (unsigned i = 0; i < 256; i++) {
 		int64_t m = vs__fan_mtime(c, i);

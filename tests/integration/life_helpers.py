@@ -101,10 +101,11 @@ class LifeDaemon(Daemon):
         return os.path.join(self.cache, "store-v1", "objects", hexsha[:2],
                             hexsha[2:] + ("-x" if exe else ""))
 
-    def wait_log(self, text, timeout=30):
+    def wait_log(self, text, timeout=30, count=1):
+        """Wait until text is in the log (count times)."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if text in self.read_log():
+            if self.read_log().count(text) >= count:
                 return
             time.sleep(0.05)
         raise AssertionError("no %r in the log:\n%s" % (text, self.read_log()[-3000:]))

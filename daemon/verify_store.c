@@ -104,7 +104,8 @@ static int vs__list_fanout(struct cache *c, struct catalog_conn *cc, unsigned fa
 	snprintf(dname, sizeof(dname), "%02x", fan & 0xffu);
 	if ((ret = catalog_life_fanout(cc, fan, &rows, err)) < 0)
 		return ret;
-	qsort(rows.v, rows.n, sizeof(rows.v[0]), vs__cmp_row);
+	if (rows.n > 1)
+		qsort(rows.v, rows.n, sizeof(rows.v[0]), vs__cmp_row);
 	seen = xcalloc(rows.n ? rows.n : 1, 1);
 	fd = openat(c->store.objects_fd, dname, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno != ENOENT) {
@@ -135,7 +136,7 @@ static int vs__list_fanout(struct cache *c, struct catalog_conn *cc, unsigned fa
 		memcpy(key.sha256, e->sha, 32);
 		key.exec = e->exec;
 		struct life_object *r =
-		    bsearch(&key, rows.v, rows.n, sizeof(rows.v[0]), vs__cmp_row);
+		    rows.n ? bsearch(&key, rows.v, rows.n, sizeof(rows.v[0]), vs__cmp_row) : NULL;
 		if (r) {
 			e->has_row = 1;
 			e->row = *r;

@@ -16,17 +16,29 @@ const struct client_cmd client_cmds[] = {
      "Stop the daemon serving this socket. In-flight requests finish first.\n"
      "Succeeds (exit 0) when no daemon is running.\n",
      cmd_daemon},
-    {"cache", "manage the wheel cache: add, stats, dir",
+    {"cache", "manage the wheel cache: add, stats, dir, prune, gc, clear, verify",
      "usage: whlc cache add [--json] WHEEL...\n"
      "       whlc cache stats [--json]\n"
      "       whlc cache dir\n"
+     "       whlc cache prune [--max-size SIZE] [--older-than DURATION] [--json]\n"
+     "       whlc cache gc [--json]\n"
+     "       whlc cache clear [--json]\n"
+     "       whlc cache verify [--repair] [--json]\n"
      "add    verify wheels and store them in the cache without installing them\n"
      "       (e.g. to warm a CI image); several wheels are ingested in parallel.\n"
      "       One line per wheel: added NAME==VERSION (N files, M new objects),\n"
      "       cached NAME==VERSION, or error: ... Exits 1 when any wheel failed.\n"
      "stats  wheels, objects, logical bytes (all files of all wheels), bytes on\n"
-     "       disk, deduplication ratio, hits and misses\n"
-     "dir    print the cache directory\n",
+     "       disk, deduplication ratio, hits and misses, installs by link mode,\n"
+     "       bytes saved by linking, the size limit and the last eviction\n"
+     "dir    print the cache directory\n"
+     "prune  evict least-recently-used wheels until the cache holds SIZE (10G,\n"
+     "       500M; default: the configured max-size) and those unused for\n"
+     "       DURATION (30d, 12h), then remove objects no wheel references\n"
+     "gc     remove objects no wheel references (older than the grace period)\n"
+     "clear  empty the cache (wheels being installed stay)\n"
+     "verify re-hash every object in parallel, check modes and the catalog;\n"
+     "       --repair fixes what it can. Exits 1 when it found any problem.\n",
      cmd_cache},
 };
 

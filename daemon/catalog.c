@@ -25,6 +25,7 @@ enum catalog__st {
 	ST_STAT_PUT,
 	ST_OBJ_GET,
 	ST_OBJ_INSERT,
+	ST_OBJ_HEAL,
 	ST_MEMBER_INSERT,
 	ST_PLAN,
 	ST_COUNTER_ADD,
@@ -56,10 +57,14 @@ static const char *const catalog__sql[ST__COUNT] = {
     [ST_OBJ_GET] = "SELECT id FROM objects WHERE sha256 = ?1 AND exec = ?2",
     [ST_OBJ_INSERT] = "INSERT OR IGNORE INTO objects (sha256, exec, size, added_at)"
 		      " VALUES (?1, ?2, ?3, ?4)",
+    /* A row marked missing or quarantined is healed by the ingest that publishes
+       the object again (issue 7: repaired on next use). */
+    [ST_OBJ_HEAL] = "UPDATE objects SET state = 0, verified_size = NULL,"
+		    " verified_mtime_ns = NULL, added_at = ?2 WHERE id = ?1 AND state != 0",
     [ST_MEMBER_INSERT] = "INSERT INTO members (wheel_id, path, object_id, size, exec)"
 			 " VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_PLAN] = "SELECT m.path, o.sha256, m.exec, m.size, o.id, o.state,"
-		" coalesce(o.verified_size, -1), coalesce(o.verified_mtime_ns, -1)"
+		" coalesce(o.verified_size, -1), coalesce(o.verified_mtime_ns, -1), o.added_at"
 		" FROM members m JOIN objects o ON o.id = m.object_id"
 		" WHERE m.wheel_id = ?1 ORDER BY m.path",
     [ST_COUNTER_ADD] = "INSERT INTO counters (name, value) VALUES (?1, ?2)"
@@ -581,8 +586,19 @@ int catalog_object_put(struct catalog_conn *cc, const uint8_t sha256[32], int ex
 	}
 	if (inserted)
 		*inserted = 0;
-	ret = catalog__object_id(cc, sha256, exec, id, err);
-	return ret == -ENOENT ? err_set(err, -WHLC_ECORRUPT, "catalog: object row vanished") : ret;
+	int64_t oid = 0;
+	ret = catalog__object_id(cc, sha256, exec, &oid, err);
+	if (ret == -ENOENT)
+		return err_set(err, -WHLC_ECORRUPT, "catalog: object row vanished");
+	if (ret < 0)
+		return ret;
+	if (id)
+		*id = oid;
+	if ((st = catalog__st(cc, ST_OBJ_HEAL, err)) == NULL)
+		return -WHLC_ECORRUPT;
+	sqlite3_bind_int64(st, 1, oid);
+	sqlite3_bind_int64(st, 2, catalog__now());
+	return catalog__exec_st(cc, st, err, "heal object");
 }
 
 /* Insert one member row of a wheel. In a transaction. */
@@ -632,6 +648,7 @@ int catalog_wheel_plan(struct catalog_conn *cc, int64_t wheel_id, struct catalog
 		m->object_state = sqlite3_column_int(st, 5);
 		m->verified_size = sqlite3_column_int64(st, 6);
 		m->verified_mtime_ns = sqlite3_column_int64(st, 7);
+		m->object_added_at = sqlite3_column_int64(st, 8);
 		out->n++;
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
@@ -650,6 +667,12 @@ void catalog_plan_free(struct catalog_plan *p)
 	free(p->v);
 	p->v = NULL;
 	p->n = 0;
+}
+
+/* The SQLite handle of a connection. */
+sqlite3 *catalog_conn_db(struct catalog_conn *cc)
+{
+	return cc->db;
 }
 
 /* Add delta to a named counter ("hits", "misses", ...). */

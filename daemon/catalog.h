@@ -68,6 +68,7 @@ struct catalog_member {
 	int64_t object_id;
 	int object_state;			  /* CATALOG_OBJECT_* */
 	int64_t verified_size, verified_mtime_ns; /* -1 when never recorded */
+	int64_t object_added_at;		  /* unix seconds the object row was added */
 };
 
 struct catalog_plan {
@@ -135,6 +136,9 @@ int catalog_member_insert(struct catalog_conn *cc, int64_t wheel_id, const char 
 int catalog_wheel_plan(struct catalog_conn *cc, int64_t wheel_id, struct catalog_plan *out,
 		       struct err *err);
 void catalog_plan_free(struct catalog_plan *p);
+
+/* The SQLite handle of a connection (for the lifecycle queries of catalog_life.c). */
+struct sqlite3 *catalog_conn_db(struct catalog_conn *cc);
 
 /* Add delta to a named counter ("hits", "misses", ...). */
 int catalog_counter_add(struct catalog_conn *cc, const char *name, int64_t delta, struct err *err);

@@ -17,5 +17,9 @@ void h_cache_clear(struct req *req, const msgpack_object *body);
 void h_cache_verify(struct req *req, const msgpack_object *body);
 void h_test_pin(struct req *req, const msgpack_object *body);
 void h_test_plan(struct req *req, const msgpack_object *body);
+void h_install(struct req *req, const msgpack_object *body);
+void h_uninstall(struct req *req, const msgpack_object *body);
+void h_list(struct req *req, const msgpack_object *body);
+void h_verify(struct req *req, const msgpack_object *body);
 
 #endif

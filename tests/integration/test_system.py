@@ -81,13 +81,19 @@ class System(Daemon):
             self.homes[u] = h
         os.chmod(os.path.join(self.dir, "home"), 0o755)
 
-    def start(self, *args, test_mode=False, wait=True):
+    def start(self, *args, test_mode=False, wait=True, bind_cache=None):
+        """Start the daemon; bind_cache False/True: in a private mount namespace, with the
+        cache bind-mounted on itself when True (what systemd's ReadWritePaths= does)."""
         pre = [] if self.as_root else [
             "setpriv", "--reuid=%d" % self.svc.pw_uid, "--regid=%d" % self.svc.pw_gid,
             "--init-groups", "--inh-caps=" + CAPS, "--ambient-caps=" + CAPS]
         if self.as_root:
             os.chown(self.cache_dir, 0, 0)
             os.chown(os.path.dirname(self.socket), 0, 0)
+        if bind_cache is not None:
+            script = "mount --make-rprivate / && %s exec \"$@\"" % (
+                "mount --bind %s %s &&" % (self.cache_dir, self.cache_dir) if bind_cache else "")
+            pre = ["unshare", "-m", "sh", "-c", script, "sh"] + pre
         cmd = pre + [WHLCD, "--system", "--foreground", "--socket", self.socket, "--cache-dir",
                self.cache_dir, "--config", self.config, "--log-level", "debug"] + list(args)
         log = open(self.log_path, "ab")
@@ -382,6 +388,23 @@ def descriptor_protocol_limits():
         assert r["type"] == 2, r
         rc, out, err = s.client(A, ["status"])
         assert rc == 0, err
+
+
+@test(timeout=300)
+def bind_mounted_cache_turns_hardlinks_into_exdev_copies():
+    """Why whlcd-system.service avoids ProtectSystem=strict + ReadWritePaths= (SECURITY.md)."""
+    for bind, mode in ((False, "hardlink"), (True, "copy")):
+        with System() as s:
+            s.start(bind_cache=bind)
+            va = s.venv(A)
+            rc, out, err = s.client(A, ["install", "--json", "--venv", va, s.wheel(A)])
+            assert rc == 0, (out, err, s.log())
+            r = json.loads(out)
+            assert r["link_mode"] == mode, (bind, r)
+            if bind:
+                assert "EXDEV" in (r.get("fallback") or ""), r
+            st = os.stat(os.path.join(site(va), "shared_pkg", "__init__.py"))
+            assert (st.st_nlink > 1) == (not bind), (bind, st)
 
 
 if __name__ == "__main__":

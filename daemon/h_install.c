@@ -221,8 +221,7 @@ static void h_venv_done(struct req *req, void *arg, int status)
  * venv_fd (the index of the venv directory the client passed open; then
  * venv is the absolute path the client opened).
  */
-static int h_venv__resolve(const msgpack_object *body, char **out, int64_t *venv_fd,
-			   struct err *e)
+static int h_venv__resolve(const msgpack_object *body, char **out, int64_t *venv_fd, struct err *e)
 {
 	char *opt = NULL, *ve = NULL, *cwd = NULL;
 	uint64_t fdi = 0;

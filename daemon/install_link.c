@@ -285,7 +285,8 @@ static int install__link_obj(struct install_link *lk, int dfd, const char *base,
 		f->existed = 1;
 		snprintf(tmp, sizeof(tmp), ".whlc-tmp-%d-l%u", (int)getpid(),
 			 atomic_fetch_add(&seq, 1));
-		rc = symlink_mode ? symlinkat(target, dfd, tmp) : install__linkat(lk, rel, dfd, tmp);
+		rc =
+		    symlink_mode ? symlinkat(target, dfd, tmp) : install__linkat(lk, rel, dfd, tmp);
 		if (rc == 0 && renameat(dfd, tmp, dfd, base) < 0) {
 			rc = -1;
 			int e = errno;

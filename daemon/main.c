@@ -180,8 +180,8 @@ static int setup_system(struct daemon *d, struct err *e)
 	umask(022);
 	if (ident_check_caps(e) < 0)
 		return -EPERM;
-	if (sysmode_load(d->sys, d->opts.config_opt ? d->opts.config_opt : SYSMODE_CONFIG,
-			 &d->log, e) < 0)
+	if (sysmode_load(d->sys, d->opts.config_opt ? d->opts.config_opt : SYSMODE_CONFIG, &d->log,
+			 e) < 0)
 		return -EINVAL;
 	if (paths_mkdir_p(d->cache_dir, 0755, e) < 0)
 		return -EIO;
@@ -254,8 +254,8 @@ int main(int argc, char **argv)
 		   paths_mkdir_p(d.cache_dir, 0700, &e) < 0)
 		goto fail;
 	/* The system socket's directory may belong to root (systemd): lock in the cache. */
-	d.lock_path = d.sys ? xasprintf("%s/whlcd.lock", d.cache_dir)
-			    : paths_lock_file(d.socket_path);
+	d.lock_path =
+	    d.sys ? xasprintf("%s/whlcd.lock", d.cache_dir) : paths_lock_file(d.socket_path);
 	rc = server_setup(&d, &e);
 	if (rc == 1) {
 		log_debug(&d.log, "another whlcd already serves %s", d.socket_path);

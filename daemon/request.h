@@ -77,8 +77,8 @@ struct req {
 	atomic_int refs;
 	atomic_bool gone; /* client disconnected: work may stop early */
 	bool replied;
-	bool close_after;	 /* close the connection after the reply */
-	int *fds;		 /* descriptors the request carried (-1 once taken) */
+	bool close_after; /* close the connection after the reply */
+	int *fds;	  /* descriptors the request carried (-1 once taken) */
 	size_t n_fds;
 	struct req *next, *prev; /* the connection's request list */
 };

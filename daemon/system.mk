@@ -5,3 +5,4 @@
 # every ident_* call is a no-op).
 LIBWHLC_SRCS += daemon/ident.h daemon/ident.c
 WHLCD_SRCS += daemon/sysmode.h daemon/sysmode.c daemon/userfile.h daemon/userfile.c
+EXTRA_DIST += SECURITY.md

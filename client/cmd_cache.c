@@ -138,12 +138,20 @@ static int cache__add(struct client_ctx *ctx, int argc, char **argv)
 	msg_map_init(&body);
 	pk = msg_add_key(&body, "paths");
 	msgpack_pack_array(pk, (uint32_t)(argc - optind));
+	int *fdi = xmalloc((size_t)(argc - optind + 1) * sizeof(int));
 	for (int i = optind; i < argc; i++) {
 		char *abs = cache__abspath(argv[i]);
 		msgpack_pack_str(pk, strlen(abs));
 		msgpack_pack_str_body(pk, abs, strlen(abs));
+		/* Passed open: the system daemon reads only what we could (SECURITY.md). */
+		fdi[i - optind] = client_fds_open(ctx, abs, false);
 		free(abs);
 	}
+	pk = msg_add_key(&body, "path_fds");
+	msgpack_pack_array(pk, (uint32_t)(argc - optind));
+	for (int i = 0; i < argc - optind; i++)
+		msgpack_pack_int(pk, fdi[i]);
+	free(fdi);
 	rc = cache__call(ctx, PROTO_CACHE_ADD, &body, &c, &r);
 	msg_map_free(&body);
 	if (c == NULL)

@@ -153,14 +153,25 @@ int cmd_install(struct client_ctx *ctx, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	msg_map_init(&body);
-	cmdvenv_body(&body, venv);
+	if ((rc = cmdvenv_body(ctx, &body, venv)) != 0) {
+		msg_map_free(&body);
+		return rc;
+	}
 	msgpack_packer *pk = msg_add_key(&body, "wheels");
+	int *fdi = xmalloc((size_t)(argc - optind) * sizeof(int));
 	msgpack_pack_array(pk, (uint32_t)(argc - optind));
 	for (int i = optind; i < argc; i++) {
 		char *abs = cmdvenv_abspath(argv[i]);
 		msgpack_pack_str_with_body(pk, abs, strlen(abs));
+		/* Passed open: the system daemon reads only what we could (SECURITY.md). */
+		fdi[i - optind] = client_fds_open(ctx, abs, false);
 		free(abs);
 	}
+	pk = msg_add_key(&body, "wheel_fds");
+	msgpack_pack_array(pk, (uint32_t)(argc - optind));
+	for (int i = 0; i < argc - optind; i++)
+		msgpack_pack_int(pk, fdi[i]);
+	free(fdi);
 	if (mode && *mode)
 		msg_add_str(&body, "link_mode", mode);
 	msg_add_bool(&body, "reinstall", reinstall);

@@ -1,6 +1,7 @@
 /* cmd_venv.c: whlc uninstall, list, verify. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,18 +14,36 @@
 #include "proto.h"
 #include "xalloc.h"
 
-/* Add the venv fields the daemon resolves (--venv, else $VIRTUAL_ENV, else ./.venv). */
-void cmdvenv_body(struct msg_map *body, const char *venv_opt)
+/*
+ * Add the venv fields the daemon resolves (--venv, else $VIRTUAL_ENV, else
+ * ./.venv), and pass the venv directory open (venv_fd): the system daemon
+ * never opens a user's path itself (SECURITY.md).
+ */
+int cmdvenv_body(struct client_ctx *ctx, struct msg_map *body, const char *venv_opt)
 {
 	char *cwd = getcwd(NULL, 0);
 	const char *ve = getenv("VIRTUAL_ENV");
+	char *abs = cmdvenv_abspath(venv_opt ? venv_opt : ve && *ve ? ve : ".venv");
+	int idx = client_fds_open(ctx, abs, true);
 
-	if (venv_opt)
+	if (idx < 0 && errno != ENOENT && errno != ENOTDIR) {
+		fprintf(stderr, "%s: cannot open the venv %s: %s\n", ctx->prog, abs,
+			strerror(errno));
+		free(abs);
+		free(cwd);
+		return EXIT_FAILED;
+	}
+	if (idx >= 0) {
+		msg_add_str(body, "venv", abs);
+		msg_add_uint(body, "venv_fd", (uint64_t)idx);
+	} else if (venv_opt)
 		msg_add_str(body, "venv", venv_opt);
+	free(abs);
 	if (ve && *ve)
 		msg_add_str(body, "virtual_env", ve);
 	msg_add_str(body, "cwd", cwd ? cwd : "/");
 	free(cwd);
+	return 0;
 }
 
 /* An absolute version of path, without resolving symlinks (the file name matters). */
@@ -114,7 +133,10 @@ int cmd_uninstall(struct client_ctx *ctx, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	msg_map_init(&body);
-	cmdvenv_body(&body, venv);
+	if ((rc = cmdvenv_body(ctx, &body, venv)) != 0) {
+		msg_map_free(&body);
+		return rc;
+	}
 	msg_add_str_array(&body, "names", (const char *const *)argv + optind,
 			  (size_t)(argc - optind));
 	rc = cmdvenv__call(ctx, PROTO_UNINSTALL, &body, &c, &r);
@@ -156,7 +178,10 @@ int cmd_list(struct client_ctx *ctx, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	msg_map_init(&body);
-	cmdvenv_body(&body, venv);
+	if ((rc = cmdvenv_body(ctx, &body, venv)) != 0) {
+		msg_map_free(&body);
+		return rc;
+	}
 	rc = cmdvenv__call(ctx, PROTO_LIST, &body, &c, &r);
 	msg_map_free(&body);
 	if (rc != EXIT_OK)
@@ -197,7 +222,10 @@ int cmd_verify(struct client_ctx *ctx, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	msg_map_init(&body);
-	cmdvenv_body(&body, venv);
+	if ((rc = cmdvenv_body(ctx, &body, venv)) != 0) {
+		msg_map_free(&body);
+		return rc;
+	}
 	rc = cmdvenv__call(ctx, PROTO_VERIFY, &body, &c, &r);
 	msg_map_free(&body);
 	if (rc != EXIT_OK)

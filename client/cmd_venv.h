@@ -5,7 +5,7 @@
 #include "msg.h"
 
 /* Add venv (--venv, may be NULL), virtual_env ($VIRTUAL_ENV) and cwd to a request body. */
-void cmdvenv_body(struct msg_map *body, const char *venv_opt);
+int cmdvenv_body(struct client_ctx *ctx, struct msg_map *body, const char *venv_opt);
 
 /* An absolute version of path, without resolving symlinks (malloc'd). */
 char *cmdvenv_abspath(const char *path);

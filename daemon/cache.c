@@ -8,6 +8,7 @@
 #include "cache.h"
 #include "daemon.h"
 #include "lifecycle.h"
+#include "sysmode.h"
 #include "xalloc.h"
 
 /* Connections in the catalog pool: libuv's workers plus the loop, with room. */
@@ -44,8 +45,9 @@ int cache_open(struct daemon *d, struct err *err)
 	}
 	settings_defaults(&c->cfg);
 	{
-		char *path = settings_default_path();
-		ret = settings_load(&c->cfg, path, err);
+		/* One file, one syntax: system mode's allow-lists sit beside these keys. */
+		char *path = d->sys ? xstrdup(d->sys->config_path) : settings_default_path();
+		ret = settings_load(&c->cfg, path, d->sys ? sysmode_keys : NULL, err);
 		free(path);
 		if (ret < 0)
 			goto fail_fp;

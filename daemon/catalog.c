@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "ident.h"
 #include "catalog_schema.h"
 #include "xalloc.h"
 
@@ -284,6 +285,8 @@ struct catalog_conn *catalog_acquire(struct catalog *c, struct err *err)
 {
 	struct catalog_conn *cc = NULL;
 
+	/* A thread acting as a user (system mode) uses the catalog as the daemon. */
+	ident_suspend();
 	pthread_mutex_lock(&c->mu);
 	while (c->idle == NULL && c->n_open >= c->max_open)
 		pthread_cond_wait(&c->cv, &c->mu);
@@ -300,6 +303,7 @@ struct catalog_conn *catalog_acquire(struct catalog *c, struct err *err)
 		c->n_open--;
 		pthread_cond_signal(&c->cv);
 		pthread_mutex_unlock(&c->mu);
+		ident_resume();
 		return NULL;
 	}
 	return cc;
@@ -317,6 +321,7 @@ void catalog_release(struct catalog *c, struct catalog_conn *cc)
 	c->idle = cc;
 	pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+	ident_resume();
 }
 
 /* BEGIN IMMEDIATE (waits up to the busy timeout for other writers). */

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "frame.h"
+#include "proto.h"
 #include "request.h"
 
 struct daemon;
@@ -26,6 +27,17 @@ struct conn {
 	uv_shutdown_t shutdown_req;
 	struct req *reqs; /* requests still referencing this connection */
 	struct conn *next, *prev;
+	/*
+	 * Reads use recvmsg() on a dup of the socket watched by rpoll, so that
+	 * descriptors sent with SCM_RIGHTS are received (libuv's non-IPC pipe
+	 * reads discard them, and its IPC mode only hands over socket handles).
+	 * Writes, shutdown and close stay on pipe.
+	 */
+	uv_poll_t rpoll;
+	int rfd;		/* the dup, -1 when closed */
+	int handles_open;	/* pipe and rpoll: freed when both are closed */
+	int fdq[PROTO_MAX_FDS]; /* received descriptors not yet claimed by a frame */
+	size_t nfdq;
 	char rbuf[64 * 1024];
 };
 

@@ -15,6 +15,7 @@
 #include "installed.h"
 #include "layout.h"
 #include "proto.h"
+#include "userfile.h"
 #include "venv.h"
 #include "wheel_name.h"
 #include "xalloc.h"
@@ -47,6 +48,9 @@ struct h_venv {
 	_Atomic uint64_t last_event_ms;
 	atomic_bool cancel;
 	struct msg_map out; /* reply body built on the worker */
+	int64_t venv_fd;    /* descriptor index of the venv the client opened, -1: none */
+	int64_t *wheel_fds; /* per wheel, -1: none (daemon/userfile.h) */
+	req_work_fn work;   /* the worker, run by h_venv__as_peer */
 };
 
 /* Progress callback (worker threads): batched to one event per 100 ms. */
@@ -127,10 +131,39 @@ static void h_install__body(struct h_venv *h, struct msg_map *m)
 static void h_venv_free(struct h_venv *h)
 {
 	msg_strv_free(h->items);
+	free(h->wheel_fds);
 	free(h->venv);
 	install_result_free(&h->res);
 	msg_map_free(&h->out);
 	free(h);
+}
+
+/* Install hook: ingest wheel i from the descriptor the client passed (or its path). */
+static int h_install__ingest(void *arg, size_t i, const char *path, struct ingest_result *res,
+			     struct err *err)
+{
+	struct h_venv *h = arg;
+
+	return userfile_ingest(h->req, path, h->wheel_fds ? h->wheel_fds[i] : -1, res, err);
+}
+
+/*
+ * Worker of every venv request: in system mode act as the peer (per-thread
+ * fsuid/fsgid/groups, daemon/ident.h) on the venv the client passed open.
+ */
+static void h_venv__as_peer(struct req *req, void *arg)
+{
+	struct h_venv *h = arg;
+	struct err e;
+	int rc;
+
+	if ((rc = userfile_enter(req, h->venv, h->venv_fd, &e)) < 0) {
+		h->rc = rc;
+		h->err = e;
+		return;
+	}
+	h->work(req, arg);
+	userfile_leave(req);
 }
 
 /* Worker: run the install. */
@@ -144,7 +177,9 @@ static void h_install_work(struct req *req, void *arg)
 				  .fp = &c->fp,
 				  .progress = h_install__progress,
 				  .progress_arg = h,
-				  .cancel = &h->cancel};
+				  .cancel = &h->cancel,
+				  .ingest_fn = h_install__ingest,
+				  .ingest_arg = h};
 
 	err_clear(&h->err);
 	h->rc = install_run(&env, &h->opts, &h->res, &h->err);
@@ -181,12 +216,18 @@ static void h_venv_done(struct req *req, void *arg, int status)
 	h_venv_free(h);
 }
 
-/* Parse the venv fields every venv request has: venv, virtual_env, cwd. */
-static int h_venv__resolve(const msgpack_object *body, char **out, struct err *e)
+/*
+ * Parse the venv fields every venv request has: venv, virtual_env, cwd, and
+ * venv_fd (the index of the venv directory the client passed open; then
+ * venv is the absolute path the client opened).
+ */
+static int h_venv__resolve(const msgpack_object *body, char **out, int64_t *venv_fd, struct err *e)
 {
 	char *opt = NULL, *ve = NULL, *cwd = NULL;
+	uint64_t fdi = 0;
 	int rc;
 
+	*venv_fd = -1;
 	if ((rc = msg_get_str(body, "venv", false, H_INSTALL_MAX_PATH, &opt, e)) < 0 ||
 	    (rc = msg_get_str(body, "virtual_env", false, H_INSTALL_MAX_PATH, &ve, e)) < 0 ||
 	    (rc = msg_get_str(body, "cwd", true, H_INSTALL_MAX_PATH, &cwd, e)) < 0)
@@ -194,6 +235,15 @@ static int h_venv__resolve(const msgpack_object *body, char **out, struct err *e
 	if (cwd[0] != '/') {
 		rc = err_set(e, -WHLC_EPROTO, "cwd must be absolute");
 		goto out;
+	}
+	if (msg_get(body, "venv_fd") != NULL) {
+		if ((rc = msg_get_uint(body, "venv_fd", true, &fdi, e)) < 0)
+			goto out;
+		if (opt == NULL || opt[0] != '/') {
+			rc = err_set(e, -WHLC_EPROTO, "venv_fd comes with the absolute venv path");
+			goto out;
+		}
+		*venv_fd = fdi < PROTO_MAX_FDS ? (int64_t)fdi : PROTO_MAX_FDS;
 	}
 	*out = venv_resolve(opt, ve, cwd);
 out:
@@ -220,7 +270,8 @@ static void h_venv_start(struct req *req, const msgpack_object *body, uint32_t t
 	h->type = type;
 	h->t0 = h_install__ms();
 	msg_map_init(&h->out);
-	if ((rc = h_venv__resolve(body, &h->venv, &e)) < 0)
+	h->work = work;
+	if ((rc = h_venv__resolve(body, &h->venv, &h->venv_fd, &e)) < 0)
 		goto fail;
 	if (items_key && (rc = msg_get_str_array(body, items_key, true,
 						 type == PROTO_INSTALL ? H_INSTALL_MAX_WHEELS
@@ -237,6 +288,8 @@ static void h_venv_start(struct req *req, const msgpack_object *body, uint32_t t
 		h->opts.venv = h->venv;
 		h->opts.wheels = h->items;
 		h->opts.n_wheels = h->n;
+		if ((rc = userfile_indexes(body, "wheel_fds", h->n, &h->wheel_fds, &e)) < 0)
+			goto fail;
 		for (size_t i = 0; i < h->n; i++)
 			if (h->items[i][0] != '/') {
 				rc = err_set(&e, -WHLC_EPROTO, "wheel paths must be absolute: %s",
@@ -256,7 +309,7 @@ static void h_venv_start(struct req *req, const msgpack_object *body, uint32_t t
 		}
 		free(mode);
 	}
-	if ((rc = req_queue_work(req, work, h_venv_done, h)) < 0) {
+	if ((rc = req_queue_work(req, h_venv__as_peer, h_venv_done, h)) < 0) {
 		rc = err_set(&e, -EIO, "cannot queue work: %s", uv_strerror(rc));
 		goto fail;
 	}
@@ -266,7 +319,10 @@ fail:
 	h_venv_free(h);
 }
 
-/* install {venv?, virtual_env?, cwd, wheels: [abs...], link_mode?, reinstall?, dry_run?}. */
+/*
+ * install {venv?, virtual_env?, cwd, venv_fd?, wheels: [abs...], wheel_fds?: [index...],
+ * link_mode?, reinstall?, dry_run?}.
+ */
 void h_install(struct req *req, const msgpack_object *body)
 {
 	h_venv_start(req, body, PROTO_INSTALL, "wheels", h_install_work);

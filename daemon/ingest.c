@@ -67,6 +67,7 @@ struct ingest__job {
 	const struct ingest_ctx *ix;
 	const char *path, *base;
 	int fd;
+	unsigned flags; /* INGEST_* */
 	struct stat st;
 	struct wheel_name wn;
 	struct zip_index zi;
@@ -555,7 +556,7 @@ static int ingest__hit(struct ingest__job *j, struct catalog_wheel *w, int stat_
 	if ((ret = catalog_begin(j->cc, err)) < 0)
 		return ret;
 	if ((ret = catalog_wheel_touch(j->cc, w->id, 0, j->path, err)) < 0 ||
-	    (!stat_hit &&
+	    (!stat_hit && !(j->flags & INGEST_NO_STATCACHE) &&
 	     (ret = catalog_statcache_put(j->cc, (uint64_t)j->st.st_dev, (uint64_t)j->st.st_ino,
 					  (uint64_t)j->st.st_size, ingest__mtime_ns(&j->st),
 					  j->path, w->sha256, err)) < 0) ||
@@ -649,9 +650,10 @@ static int ingest__publish(struct ingest__job *j, struct err *err)
 						 o->exec, err)) < 0)
 			goto fail;
 	}
-	if ((ret = catalog_statcache_put(j->cc, (uint64_t)j->st.st_dev, (uint64_t)j->st.st_ino,
-					 (uint64_t)j->st.st_size, ingest__mtime_ns(&j->st), j->path,
-					 j->sha, err)) < 0 ||
+	if ((!(j->flags & INGEST_NO_STATCACHE) &&
+	     (ret = catalog_statcache_put(j->cc, (uint64_t)j->st.st_dev, (uint64_t)j->st.st_ino,
+					  (uint64_t)j->st.st_size, ingest__mtime_ns(&j->st),
+					  j->path, j->sha, err)) < 0) ||
 	    (ret = catalog_counter_add(j->cc, "misses", 1, err)) < 0 ||
 	    (ret = catalog_commit(j->cc, err)) < 0)
 		goto fail;
@@ -693,8 +695,11 @@ static int ingest__lookup(struct ingest__job *j, struct err *err)
 	uint8_t sha[32];
 	int ret;
 
-	ret = catalog_statcache_get(j->cc, (uint64_t)j->st.st_dev, (uint64_t)j->st.st_ino,
-				    (uint64_t)j->st.st_size, ingest__mtime_ns(&j->st), sha, err);
+	ret = j->flags & INGEST_NO_STATCACHE
+		  ? -ENOENT
+		  : catalog_statcache_get(j->cc, (uint64_t)j->st.st_dev, (uint64_t)j->st.st_ino,
+					  (uint64_t)j->st.st_size, ingest__mtime_ns(&j->st), sha,
+					  err);
 	if (ret < 0 && ret != -ENOENT)
 		return ret;
 	if (ret == 0 && catalog_wheel_by_sha(j->cc, sha, &w, NULL) == 0) {
@@ -755,6 +760,21 @@ static int ingest__run(struct ingest__job *j, struct err *err)
 int ingest_wheel(const struct ingest_ctx *ix, const char *path, struct ingest_result *res,
 		 struct err *err)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		memset(res, 0, sizeof(*res));
+		return err_set(err, -errno, "%s: cannot open: %s", path, strerror(errno));
+	}
+	ret = ingest_wheel_fd(ix, fd, path, 0, res, err);
+	close(fd);
+	return ret;
+}
+
+/* Ingest the wheel open on fd, named by path (see ingest.h). */
+int ingest_wheel_fd(const struct ingest_ctx *ix, int fd, const char *path, unsigned flags,
+		    struct ingest_result *res, struct err *err)
+{
 	struct ingest__job j;
 	const char *slash = strrchr(path, '/');
 	int ret;
@@ -765,15 +785,11 @@ int ingest_wheel(const struct ingest_ctx *ix, const char *path, struct ingest_re
 	j.path = path;
 	j.base = slash ? slash + 1 : path;
 	j.res = res;
-	j.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (j.fd < 0) {
-		ret = err_set(err, -errno, "%s: cannot open: %s", path, strerror(errno));
-		goto out_res;
-	}
+	j.fd = fd;
+	j.flags = flags;
 	j.cc = catalog_acquire(ix->catalog, err);
 	if (j.cc == NULL) {
 		ret = err->code ? err->code : -WHLC_ECORRUPT;
-		close(j.fd);
 		goto out_res;
 	}
 	ret = ingest__run(&j, err);
@@ -792,7 +808,6 @@ int ingest_wheel(const struct ingest_ctx *ix, const char *path, struct ingest_re
 	ingest_layout_free(&j.layout);
 	zip_index_free(&j.zi);
 	wheel_name_free(&j.wn);
-	close(j.fd);
 out_res:
 	if (ret < 0)
 		ingest_result_free(res);

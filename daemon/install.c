@@ -120,6 +120,7 @@ int install_facts(struct catalog *cat, const char *python, const char *venv_dir,
 /* One wheel of an install. */
 struct install__wheel {
 	const char *path;
+	size_t index; /* in the request */
 	struct ingest_result ing;
 	struct wheel_name wn;
 	const struct installed_dist *old;
@@ -131,7 +132,8 @@ static int install__prepare(const struct install_env *env, const struct install_
 			    const struct tags *tags, const struct installed_list *il,
 			    struct install__wheel *w, struct install_result *res, struct err *err)
 {
-	int rc = ingest_wheel(env->ingest, w->path, &w->ing, err);
+	int rc = env->ingest_fn ? env->ingest_fn(env->ingest_arg, w->index, w->path, &w->ing, err)
+				: ingest_wheel(env->ingest, w->path, &w->ing, err);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < w->ing.n_warnings; i++)
@@ -181,6 +183,7 @@ int install_run(const struct install_env *env, const struct install_opts *o,
 		goto out;
 	for (size_t i = 0; i < o->n_wheels; i++) {
 		ws[i].path = o->wheels[i];
+		ws[i].index = i;
 		if (env->progress)
 			env->progress(env->progress_arg, "prepare", i, o->n_wheels);
 		if ((rc = install__prepare(env, o, &tags, &il, &ws[i], res, err)) < 0)

@@ -46,6 +46,13 @@ struct install_env {
 	void (*progress)(void *arg, const char *phase, uint64_t done, uint64_t total);
 	void *progress_arg;
 	atomic_bool *cancel; /* may be NULL: client went away */
+	/*
+	 * Ingest wheel i of the request (NULL: ingest_wheel by path). The system
+	 * mode passes the client's descriptors this way (daemon/userfile.h).
+	 */
+	int (*ingest_fn)(void *arg, size_t i, const char *path, struct ingest_result *res,
+			 struct err *err);
+	void *ingest_arg;
 };
 
 struct install_opts {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "ident.h"
 #include "install.h"
 #include "script.h"
 #include "xalloc.h"
@@ -249,6 +250,24 @@ static int install__copy_obj(struct install_link *lk, int dfd, const char *base,
 	return install__finish(dfd, base, fd, f->m->exec, tmp);
 }
 
+/*
+ * Hardlink a store object to dfd/name. A thread acting as a user (system
+ * mode) holds CAP_FOWNER for this call only: fs.protected_hardlinks refuses
+ * links to files the linker does not own, and the object's path comes from
+ * the daemon's store, never from the user.
+ */
+static int install__linkat(const struct install_link *lk, const char *rel, int dfd,
+			   const char *name)
+{
+	int tok = ident_fowner_raise(), rc, e;
+
+	rc = linkat(lk->env->store->objects_fd, rel, dfd, name, 0);
+	e = errno;
+	ident_fowner_drop(tok);
+	errno = e;
+	return rc;
+}
+
 /* Link (or symlink) the object at dfd/base, replacing an existing file by rename. */
 static int install__link_obj(struct install_link *lk, int dfd, const char *base,
 			     struct install_file *f, int symlink_mode)
@@ -261,14 +280,13 @@ static int install__link_obj(struct install_link *lk, int dfd, const char *base,
 	store_object_relpath(f->m->sha256, f->m->exec, rel);
 	if (symlink_mode)
 		target = xasprintf("%s/%s", lk->env->store->objects, rel);
-	rc = symlink_mode ? symlinkat(target, dfd, base)
-			  : linkat(lk->env->store->objects_fd, rel, dfd, base, 0);
+	rc = symlink_mode ? symlinkat(target, dfd, base) : install__linkat(lk, rel, dfd, base);
 	if (rc < 0 && errno == EEXIST) {
 		f->existed = 1;
 		snprintf(tmp, sizeof(tmp), ".whlc-tmp-%d-l%u", (int)getpid(),
 			 atomic_fetch_add(&seq, 1));
-		rc = symlink_mode ? symlinkat(target, dfd, tmp)
-				  : linkat(lk->env->store->objects_fd, rel, dfd, tmp, 0);
+		rc =
+		    symlink_mode ? symlinkat(target, dfd, tmp) : install__linkat(lk, rel, dfd, tmp);
 		if (rc == 0 && renameat(dfd, tmp, dfd, base) < 0) {
 			rc = -1;
 			int e = errno;

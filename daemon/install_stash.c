@@ -204,7 +204,7 @@ static void install__recover_one(const char *dir, struct install_result *r)
 		for (const char *p = marker + strlen(marker) + 1; p < buf + len;
 		     p += strlen(p) + 1, i++) {
 			char *src = xasprintf("%s/%zu", dir, i);
-			if (access(src, F_OK) == 0) {
+			if (faccessat(AT_FDCWD, src, F_OK, AT_EACCESS) == 0) {
 				install__mkparent(p);
 				rename(src, p);
 			}

@@ -424,7 +424,8 @@ int installed_execute(const struct interp_facts *f, const struct installed_plan 
 		}
 		free(dir);
 	}
-	qsort(dirs, nd, sizeof(*dirs), installed__by_len_desc);
+	if (nd > 1) /* dirs is NULL when nothing is to prune (qsort wants non-NULL) */
+		qsort(dirs, nd, sizeof(*dirs), installed__by_len_desc);
 	for (size_t i = 0; i < nd; i++) {
 		if (i > 0 && !strcmp(dirs[i], dirs[i - 1]))
 			continue;

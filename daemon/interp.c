@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ident.h"
 #include "interp.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -369,6 +370,13 @@ static int interp__spawn(const char *python, const char *venv_dir, pid_t *pid, i
 		rc = -errno;
 		goto fail;
 	}
+	if (ident_active()) {
+		/* System mode: the user's interpreter runs as the user, without capabilities. */
+		rc = ident_spawn(python, argv, envp, op[1], ep[1], pid);
+		if (rc < 0)
+			goto fail;
+		goto spawned;
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, op[1], 1);
@@ -377,6 +385,7 @@ static int interp__spawn(const char *python, const char *venv_dir, pid_t *pid, i
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc < 0)
 		goto fail;
+spawned:
 	close(op[1]);
 	close(ep[1]);
 	*ofd = op[0];

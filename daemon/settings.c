@@ -125,8 +125,21 @@ static int settings__set(struct settings *cfg, const char *key, const char *val)
 	return -ENOENT;
 }
 
+const char *const settings_keys[] = {"max-size", "grace-period", "evict-batch", "verify-jobs",
+				     NULL};
+
+/* True when key is one of the NULL-terminated keys. */
+int settings_key_in(const char *key, const char *const *keys)
+{
+	for (; keys && *keys; keys++)
+		if (strcmp(key, *keys) == 0)
+			return 1;
+	return 0;
+}
+
 /* Read path into cfg; a missing file is not an error. */
-int settings_load(struct settings *cfg, const char *path, struct err *err)
+int settings_load(struct settings *cfg, const char *path, const char *const *other_keys,
+		  struct err *err)
 {
 	FILE *f = fopen(path, "re");
 	char line[SETTINGS_LINE_MAX];
@@ -152,12 +165,15 @@ int settings_load(struct settings *cfg, const char *path, struct err *err)
 		*eq = '\0';
 		key = settings__trim(key);
 		val = settings__trim(eq + 1);
+		if (settings_key_in(key, other_keys))
+			continue;
 		int r = settings__set(cfg, key, val);
 		if (r == -ENOENT) {
 			ret = err_set(err, -EINVAL,
 				      "%s:%d: unknown key '%s' (known: max-size, grace-period, "
-				      "evict-batch, verify-jobs)",
-				      path, lineno, key);
+				      "evict-batch, verify-jobs%s)",
+				      path, lineno, key,
+				      other_keys ? ", allow-users, allow-groups" : "");
 			break;
 		}
 		if (r < 0) {

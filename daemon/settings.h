@@ -29,8 +29,18 @@ struct settings {
 void settings_defaults(struct settings *cfg);
 /* The configuration file's path (malloc'd): $XDG_CONFIG_HOME/whlc/config or ~/.config/... */
 char *settings_default_path(void);
-/* Read path into cfg; a missing file is not an error (returns 0, cfg untouched). */
-int settings_load(struct settings *cfg, const char *path, struct err *err);
+/* The keys settings_load understands (NULL-terminated). */
+extern const char *const settings_keys[];
+
+/*
+ * Read path into cfg; a missing file is not an error (returns 0, cfg untouched).
+ * other_keys (NULL-terminated, may be NULL) are keys of the same file that
+ * another reader handles (system mode's allow-lists): accepted and skipped.
+ */
+int settings_load(struct settings *cfg, const char *path, const char *const *other_keys,
+		  struct err *err);
+/* True when key is one of the NULL-terminated keys. */
+int settings_key_in(const char *key, const char *const *keys);
 void settings_free(struct settings *cfg);
 
 /* "10G", "500MiB", "1.5g", "123" (bytes; K/M/G/T are powers of 1024). */

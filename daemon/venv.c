@@ -81,7 +81,7 @@ int venv_open(const char *path, struct venv *v, struct err *err)
 	/* bin/python may be a symlink to the base interpreter: follow it for X_OK. */
 	static const char *const names[] = {"bin/python", "bin/python3"};
 	for (size_t i = 0; i < 2 && v->python == NULL; i++)
-		if (faccessat(v->dirfd, names[i], X_OK, 0) == 0)
+		if (faccessat(v->dirfd, names[i], X_OK, AT_EACCESS) == 0)
 			v->python =
 			    xasprintf("%s/%s", strcmp(v->path, "/") ? v->path : "", names[i]);
 	if (v->python == NULL) {

@@ -9,3 +9,4 @@ include tests/integration/store.mk
 include tests/integration/install.mk
 include tests/integration/fixtures.mk
 include tests/fuzz/fuzz.mk
+include tests/integration/reliability.mk

@@ -12,6 +12,9 @@
 #include "proto.h"
 #include "xalloc.h"
 
+/* A connection idle for less than this is never dropped to admit another. */
+#define CONN_IDLE_GRACE_MS 2000
+
 /* A queued write and the buffer it owns. */
 struct conn_write_req {
 	uv_write_t w;
@@ -216,15 +219,21 @@ static unsigned conn__open_count(const struct daemon *d)
 
 /*
  * The connection to drop to admit a new one at the limit: idle (nothing in
- * flight, nothing unsent) and the longest without a whole request, so a client
- * trickling a frame byte by byte goes before one that just sent a request.
+ * flight, nothing unsent) for at least CONN_IDLE_GRACE_MS, and the longest
+ * without a whole request, so a client trickling a frame byte by byte goes
+ * before one that just sent a request. The grace keeps a client that just
+ * connected, or is between two requests (hello, then status), from being
+ * dropped by a flood of newcomers; the newcomers are refused meanwhile and whlc
+ * retries.
  */
 static struct conn *conn__idle_victim(struct daemon *d, const struct conn *except)
 {
 	struct conn *best = NULL;
+	uint64_t now = uv_now(d->loop);
 
 	for (struct conn *c = d->conns; c != NULL; c = c->next)
 		if (c != except && !c->closing && c->inflight == 0 && c->out_pending == 0 &&
+		    now - c->progress_ms >= CONN_IDLE_GRACE_MS &&
 		    (best == NULL || c->progress_ms < best->progress_ms ||
 		     (c->progress_ms == best->progress_ms && c->serial < best->serial)))
 			best = c;
@@ -256,7 +265,8 @@ static bool conn__admit(struct daemon *d, struct conn *c)
 		conn_close_after_flush(victim);
 		return true;
 	}
-	err_set(&e, -WHLC_ELIMIT, "too many connections (limit %d), all busy; retry later",
+	err_set(&e, -WHLC_ELIMIT,
+		"too many connections (limit %d), all busy or recent; retry later",
 		DAEMON_MAX_CONNECTIONS);
 	conn__bad_input(c, 0, &e);
 	return false;

@@ -394,6 +394,9 @@ def connection_limit_refuses_when_every_connection_is_busy():
         # Every sleep runs at once, so the busy phase lasts seconds, not minutes.
         os.environ["UV_THREADPOOL_SIZE"] = "300"
         d.start()
+        # Start from no other connection (the fixture's readiness probe has closed).
+        wait_for(lambda: json.loads(d.run_client(["status", "--json"])[1])["counters"]
+                 ["connections_active"] == 1, 30, "only the status connection")
         busy = []
         for i in range(256):
             s = connect(d, timeout=60)

@@ -110,5 +110,11 @@ extern const size_t client_cmds_len;
 int cmd_status(struct client_ctx *ctx, int argc, char **argv);
 int cmd_daemon(struct client_ctx *ctx, int argc, char **argv);
 int cmd_cache(struct client_ctx *ctx, int argc, char **argv);
+/* whlc cache prune|gc|clear|verify (cmd_cache_life.c); -1 for another subcommand. */
+int cmd_cache_life(struct client_ctx *ctx, int argc, char **argv);
+int cmd_install(struct client_ctx *ctx, int argc, char **argv);
+int cmd_uninstall(struct client_ctx *ctx, int argc, char **argv);
+int cmd_list(struct client_ctx *ctx, int argc, char **argv);
+int cmd_verify(struct client_ctx *ctx, int argc, char **argv);
 
 #endif

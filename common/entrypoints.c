@@ -118,7 +118,6 @@ static int ep__dups(struct entry_points *out, char **seen, size_t nseen, struct 
 	struct entry_point **v = xreallocarray(NULL, out->n, sizeof(*v));
 	int rc = 0;
 
-	/* qsort's array argument must not be NULL, even for zero elements. */
 	if (nseen > 1)
 		qsort(seen, nseen, sizeof(*seen), ep__strcmp);
 	for (size_t i = 1; i < nseen; i++)
@@ -129,8 +128,7 @@ static int ep__dups(struct entry_points *out, char **seen, size_t nseen, struct 
 		}
 	for (size_t i = 0; i < out->n; i++)
 		v[i] = &out->v[i];
-	if (out->n > 1)
-		qsort(v, out->n, sizeof(*v), ep__entcmp);
+	qsort(v, out->n, sizeof(*v), ep__entcmp);
 	for (size_t i = 1; i < out->n; i++)
 		if (ep__entcmp(&v[i - 1], &v[i]) == 0) {
 			rc = err_set(err, -WHLC_EBADWHEEL,

@@ -44,6 +44,8 @@ enum proto_type {
 	PROTO_STATUS = 17,     /* {} -> daemon state and counters */
 	PROTO_SHUTDOWN = 18,   /* {} -> {} then the daemon exits gracefully */
 	PROTO_TEST_SLEEP = 19, /* {ms, events} only with whlcd --test-mode (tests) */
+	PROTO_TEST_PIN = 20,   /* {wheel_id, pin} only with --test-mode: pin as an install does */
+	PROTO_TEST_PLAN = 21,  /* {path} only with --test-mode: the pre-link object check */
 
 	/* Reserved for issue 4 (store and catalog); not exposed yet. */
 	PROTO_CACHE_ADD = 32,

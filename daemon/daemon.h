@@ -28,6 +28,7 @@ struct daemon_opts {
 	enum log_level log_level; /* --log-level */
 	bool test_mode;		  /* --test-mode: enables test-only requests */
 	const char *test_version; /* --test-version: report this version (tests) */
+	const char *max_size_opt; /* --max-size: cache size limit (overrides the config file) */
 };
 
 /* Counters reported by `whlc status`. Touched on the loop thread only. */

@@ -8,8 +8,10 @@
 
 #include "cache.h"
 #include "daemon.h"
+#include "h_life.h"
 #include "handlers.h"
 #include "hash.h"
+#include "lifecycle.h"
 #include "proto.h"
 #include "xalloc.h"
 
@@ -132,6 +134,7 @@ static void h_add_done(struct req *req, void *arg, int status)
 			 (unsigned long long)it->res.bytes_read, (unsigned long long)it->ms);
 	if (--b->pending > 0)
 		return;
+	cache_note_growth(d);
 	msg_map_init(&m);
 	pk = msg_add_key(&m, "results");
 	msgpack_pack_array(pk, (uint32_t)b->n);
@@ -198,6 +201,7 @@ void h_cache_add(struct req *req, const msgpack_object *body)
 /* Result of a cache-stats worker. */
 struct h_stats {
 	struct catalog_stats st;
+	struct h_life_stats life;
 	struct err err;
 	int rc;
 };
@@ -214,6 +218,8 @@ static void h_stats_work(struct req *req, void *arg)
 		return;
 	}
 	s->rc = catalog_stats(cc, &s->st, &s->err);
+	if (s->rc == 0)
+		s->rc = h_life_stats_fill(req_daemon(req)->cache, cc, &s->life, &s->err);
 	catalog_release(cat, cc);
 }
 
@@ -225,6 +231,7 @@ static void h_stats_done(struct req *req, void *arg, int status)
 	struct msg_map m;
 
 	if (status < 0 || s->rc < 0) {
+		h_life_stats_add(&s->life, NULL);
 		if (s->rc < 0)
 			req_reply_err(req, &s->err);
 		else
@@ -244,6 +251,7 @@ static void h_stats_done(struct req *req, void *arg, int status)
 					: 1.0);
 	msg_add_uint(&m, "hits", s->st.hits);
 	msg_add_uint(&m, "misses", s->st.misses);
+	h_life_stats_add(&s->life, &m);
 	req_reply_ok(req, &m);
 	msg_map_free(&m);
 	free(s);

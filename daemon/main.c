@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"when\n"
 		"                         started by whlc, else 0)\n"
 		"  --log-level LEVEL      error, warn, info (default) or debug\n"
+		"  --max-size SIZE        cache size limit, e.g. 10G (default: max-size in\n"
+		"                         $XDG_CONFIG_HOME/whlc/config, else no limit)\n"
 		"  --version              print the version and exit\n"
 		"  --help                 print this help and exit\n"
 		"\n"
@@ -56,6 +58,7 @@ enum {
 	OPT_TESTVERSION,
 	OPT_VERSION,
 	OPT_HELP,
+	OPT_MAXSIZE,
 };
 
 /* Parse argv into o; returns 0, 1 (exit 0 after --help/--version) or 2 (usage error). */
@@ -67,6 +70,7 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 	    {"foreground", no_argument, NULL, OPT_FOREGROUND},
 	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
 	    {"log-level", required_argument, NULL, OPT_LOGLEVEL},
+	    {"max-size", required_argument, NULL, OPT_MAXSIZE},
 	    /* Hidden: set by whlc when it auto-starts the daemon. */
 	    {"auto-started", no_argument, NULL, OPT_AUTO},
 	    /* Hidden, for the test suite only (see README "Testing hooks"). */
@@ -110,6 +114,9 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 					optarg);
 				return 2;
 			}
+			break;
+		case OPT_MAXSIZE:
+			o->max_size_opt = optarg;
 			break;
 		case OPT_AUTO:
 			o->auto_started = true;

@@ -8,5 +8,6 @@ include tests/integration/foundation.mk
 include tests/integration/store.mk
 include tests/integration/install.mk
 include tests/integration/fixtures.mk
+include tests/integration/life.mk
 include tests/fuzz/fuzz.mk
 include tests/integration/reliability.mk

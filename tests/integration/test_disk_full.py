@@ -135,9 +135,13 @@ def out_of_inodes_and_daemon_keeps_serving():
     with tempfile.TemporaryDirectory() as t:
         wheel = wheelfab.build_wheel(t, "manyfiles", "1.0",
                                      {"manyfiles/m%03d.py" % i: b"X = %d\n" % i for i in range(400)})
-        sc = SmallCache("size=64m,nr_inodes=300")
+        sc = SmallCache("size=64m")
         with sc as d:
             d.start()
+            d.whlc("status", check=0)
+            # Leave room for 100 more files: the catalog and store exist, the wheel's 400 do not fit.
+            used = int(subprocess.check_output(["df", "--output=iused", d.cache], text=True).split()[-1])
+            sc.grow("size=64m,nr_inodes=%d" % (used + 100))
             before = d.counts()
             r = d.whlc("cache", "add", wheel)
             check_clean_failure(d, wheel, r, before)

@@ -334,7 +334,9 @@ def hundreds_of_idle_connections():
             s.close()
         print("# %d of 600 idle connections were dropped by the daemon" % dropped)
         assert dropped >= 600 - 256, dropped
-        assert "at the connection limit" in d.log(), d.log()[-3000:]
+        # Dropped as idle, or refused while every held connection was recent.
+        log = d.log()
+        assert "at the connection limit" in log or "too many connections" in log, log[-3000:]
 
 
 @test(timeout=300)

@@ -302,6 +302,8 @@ static int conn__hello(struct client_conn *c, bool *auto_started, struct err *e)
 		goto out;
 	}
 	rc = proto_code_from_name(r.code);
+	if (rc == 0 && strcmp(r.code, err_code_name(-WHLC_ELIMIT)) == 0)
+		rc = -WHLC_ELIMIT; /* connection limit: client_connect waits for a free slot */
 	if (rc == 0)
 		rc = -WHLC_EPROTO;
 	err_set(e, rc, "%s", r.message);
@@ -313,7 +315,7 @@ out:
 /* Connect and hello, auto-starting and replacing a stale-version daemon as allowed. */
 int client_connect(struct client_ctx *ctx, unsigned flags, struct client_conn **out, struct err *e)
 {
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, busy_deadline = 0;
 	unsigned delay = 1;
 	bool spawned = false, replaced = false;
 	int fd, rc;
@@ -335,6 +337,15 @@ int client_connect(struct client_ctx *ctx, unsigned flags, struct client_conn **
 			}
 			pid_t pid = c->daemon_pid;
 			client_close(c);
+			if (rc == -WHLC_ELIMIT && busy_deadline == 0)
+				busy_deadline = conn__now_ms() + ctx->start_timeout_ms;
+			if (rc == -WHLC_ELIMIT && conn__now_ms() < busy_deadline) {
+				/* Every connection slot is busy: wait for one, within the start
+				 * timeout. */
+				conn__sleep_ms(delay);
+				delay = delay * 2 > 50 ? 50 : delay * 2;
+				continue;
+			}
 			if (rc == -PROTO_ESHUTDOWN && (flags & CLIENT_AUTOSTART) && !replaced) {
 				/* It is exiting (idle or stopped): wait, then start a new one. */
 				if ((rc = client_wait_daemon_exit(ctx, 60000, e)) < 0)

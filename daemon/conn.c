@@ -15,6 +15,9 @@
 #include "sysmode.h"
 #include "xalloc.h"
 
+/* A connection idle for less than this is never dropped to admit another. */
+#define CONN_IDLE_GRACE_MS 2000
+
 /* A queued write and the buffer it owns. */
 struct conn_write_req {
 	uv_write_t w;
@@ -196,6 +199,7 @@ static void conn__frame(struct conn *c)
 			CONN_MAX_INFLIGHT);
 		goto bad_fds;
 	}
+	c->progress_ms = uv_now(c->d->loop);
 	req_start(c, def, id, &u, body, fds, (size_t)nfds);
 	goto out;
 bad_fds:
@@ -293,6 +297,71 @@ static void conn__poll_cb(uv_poll_t *h, int status, int events)
 	conn__input(c, c->rbuf, (size_t)n);
 }
 
+/* Connections not yet closing (closing ones hold a slot only until their close completes). */
+static unsigned conn__open_count(const struct daemon *d)
+{
+	unsigned n = 0;
+
+	for (const struct conn *c = d->conns; c != NULL; c = c->next)
+		n += !c->closing;
+	return n;
+}
+
+/*
+ * The connection to drop to admit a new one at the limit: idle (nothing in
+ * flight, nothing unsent) for at least CONN_IDLE_GRACE_MS, and the longest
+ * without a whole request, so a client trickling a frame byte by byte goes
+ * before one that just sent a request. The grace keeps a client that just
+ * connected, or is between two requests (hello, then status), from being
+ * dropped by a flood of newcomers; the newcomers are refused meanwhile and whlc
+ * retries.
+ */
+static struct conn *conn__idle_victim(struct daemon *d, const struct conn *except)
+{
+	struct conn *best = NULL;
+	uint64_t now = uv_now(d->loop);
+
+	for (struct conn *c = d->conns; c != NULL; c = c->next)
+		if (c != except && !c->closing && c->inflight == 0 && c->out_pending == 0 &&
+		    now - c->progress_ms >= CONN_IDLE_GRACE_MS &&
+		    (best == NULL || c->progress_ms < best->progress_ms ||
+		     (c->progress_ms == best->progress_ms && c->serial < best->serial)))
+			best = c;
+	return best;
+}
+
+/*
+ * At the connection limit: drop the most idle connection, or refuse c when
+ * every connection is busy. Returns true when c may proceed.
+ */
+static bool conn__admit(struct daemon *d, struct conn *c)
+{
+	struct conn *victim;
+	struct err e;
+
+	if (conn__open_count(d) <= DAEMON_MAX_CONNECTIONS)
+		return true;
+	victim = conn__idle_victim(d, c);
+	if (victim != NULL) {
+		log_warn(&d->log,
+			 "conn %llu (pid %ld): idle for %llu ms at the connection limit (%d); "
+			 "dropped to admit conn %llu",
+			 (unsigned long long)victim->serial, (long)victim->peer.pid,
+			 (unsigned long long)(uv_now(d->loop) - victim->progress_ms),
+			 DAEMON_MAX_CONNECTIONS, (unsigned long long)c->serial);
+		conn_send_error(victim, 0, -WHLC_ELIMIT,
+				"dropped: whlcd is at its connection limit and this connection was "
+				"idle; reconnect");
+		conn_close_after_flush(victim);
+		return true;
+	}
+	err_set(&e, -WHLC_ELIMIT,
+		"too many connections (limit %d), all busy or recent; retry later",
+		DAEMON_MAX_CONNECTIONS);
+	conn__bad_input(c, 0, &e);
+	return false;
+}
+
 /* Accept a pending connection on the daemon's server socket. */
 void conn_accept(struct daemon *d)
 {
@@ -305,6 +374,7 @@ void conn_accept(struct daemon *d)
 	c->state = CONN_NEW;
 	c->rfd = -1;
 	c->peer.ngroups = -1;
+	c->progress_ms = uv_now(d->loop);
 	frame_dec_init(&c->dec, PROTO_FRAME_MAX);
 	uv_pipe_init(d->loop, &c->pipe, 0);
 	c->pipe.data = c;
@@ -365,13 +435,8 @@ void conn_accept(struct daemon *d)
 		conn__bad_input(c, 0, &e);
 		return;
 	}
-	if (d->counters.connections_active > DAEMON_MAX_CONNECTIONS) {
-		struct err e;
-		err_set(&e, -WHLC_ELIMIT, "too many connections (limit %d); retry later",
-			DAEMON_MAX_CONNECTIONS);
-		conn__bad_input(c, 0, &e);
+	if (!conn__admit(d, c))
 		return;
-	}
 	uv_poll_start(&c->rpoll, UV_READABLE, conn__poll_cb);
 	daemon_activity(d);
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
@@ -20,10 +21,11 @@ struct conn {
 	struct frame_dec dec;
 	enum conn_state state;
 	struct peer_cred peer;
-	size_t out_pending; /* bytes written but not yet flushed */
-	unsigned inflight;  /* requests of this connection not yet replied */
-	bool closing;	    /* no more reads; closes once output is flushed */
-	bool closed;	    /* uv_close called */
+	size_t out_pending;   /* bytes written but not yet flushed */
+	unsigned inflight;    /* requests of this connection not yet replied */
+	uint64_t progress_ms; /* uv_now at accept or at the last whole request received */
+	bool closing;	      /* no more reads; closes once output is flushed */
+	bool closed;	      /* uv_close called */
 	uv_shutdown_t shutdown_req;
 	struct req *reqs; /* requests still referencing this connection */
 	struct conn *next, *prev;

@@ -227,12 +227,14 @@ static int ingest__add_object(struct ingest__job *j, size_t idx, const uint8_t s
 	if (in_mem) {
 		if ((ret = store_tmp_create(j->ix->store, tmp, err)) < 0 ||
 		    (ret = store_tmp_write(tmp, j->membuf.buf, j->membuf.len, err)) < 0)
-			return ret;
+			return err_prefix(err, "member '%s'", ze->name);
 	}
 	o->tmp = *tmp;
 	tmp->fd = -1;
 	tmp->name[0] = '\0';
-	return store_tmp_close(&o->tmp, exec, err);
+	if ((ret = store_tmp_close(&o->tmp, exec, err)) < 0)
+		return err_prefix(err, "member '%s'", ze->name);
+	return 0;
 }
 
 /* libarchive's error message without its trailing newline. */
@@ -269,7 +271,7 @@ static int ingest__read_member(struct ingest__job *j, struct archive *a, size_t 
 			       ze->name, (unsigned long long)ze->uncomp_size, INGEST_SPECIAL_MAX);
 	strbuf_reset(&j->membuf);
 	if (!in_mem && (ret = store_tmp_create(j->ix->store, &tmp, err)) < 0)
-		return ret;
+		return err_prefix(err, "member '%s'", ze->name);
 	hash_sha256_init(&h);
 	for (;;) {
 		const void *buf;
@@ -303,8 +305,10 @@ static int ingest__read_member(struct ingest__job *j, struct archive *a, size_t 
 		got += len;
 		if (in_mem)
 			strbuf_add(&j->membuf, buf, len);
-		else if ((ret = store_tmp_write(&tmp, buf, len, err)) < 0)
+		else if ((ret = store_tmp_write(&tmp, buf, len, err)) < 0) {
+			err_prefix(err, "member '%s'", ze->name);
 			goto fail;
+		}
 		if (keep)
 			strbuf_add(keep, buf, len);
 	}
@@ -757,6 +761,16 @@ static int ingest__run(struct ingest__job *j, struct err *err)
 }
 
 /* Ingest the wheel at path (see ingest.h). */
+/* Tell the user what to do when the cache's filesystem is full (nothing was kept). */
+static void ingest__space_hint(const struct ingest_ctx *ix, struct err *err)
+{
+	size_t n = strlen(err->msg);
+
+	snprintf(err->msg + n, sizeof(err->msg) - n,
+		 "; nothing was added: free space on the filesystem of the cache %s and retry",
+		 ix->store->cache_dir);
+}
+
 int ingest_wheel(const struct ingest_ctx *ix, const char *path, struct ingest_result *res,
 		 struct err *err)
 {
@@ -795,6 +809,8 @@ int ingest_wheel_fd(const struct ingest_ctx *ix, int fd, const char *path, unsig
 	ret = ingest__run(&j, err);
 	if (ret < 0)
 		err_prefix(err, "%s", j.base);
+	if (ret == -ENOSPC || ret == -EDQUOT)
+		ingest__space_hint(ix, err);
 	catalog_release(ix->catalog, j.cc);
 	for (size_t i = 0; i < j.n_objs; i++)
 		store_tmp_discard(ix->store, &j.objs[i].tmp);

@@ -10,3 +10,5 @@ include tests/integration/install.mk
 include tests/integration/fixtures.mk
 include tests/integration/life.mk
 include tests/integration/system.mk
+include tests/fuzz/fuzz.mk
+include tests/integration/reliability.mk

@@ -14,6 +14,7 @@
 #include "install.h"
 #include "installed.h"
 #include "layout.h"
+#include "lifecycle.h"
 #include "proto.h"
 #include "venv.h"
 #include "wheel_name.h"
@@ -119,6 +120,7 @@ static void h_install__body(struct h_venv *h, struct msg_map *m)
 	msg_add_str(m, "fallback", r->fallback);
 	msg_add_str_array(m, "warnings", (const char *const *)r->warnings, r->n_warnings);
 	msg_add_uint(m, "files", r->files);
+	msg_add_uint(m, "bytes_linked", r->bytes_linked);
 	msg_add_bool(m, "dry_run", h->opts.dry_run);
 	msg_add_uint(m, "elapsed_ms", h_install__ms() - h->t0);
 }
@@ -138,7 +140,8 @@ static void h_install_work(struct req *req, void *arg)
 {
 	struct h_venv *h = arg;
 	struct cache *c = req_daemon(req)->cache;
-	struct install_env env = {.store = &c->store,
+	struct install_env env = {.cache = c,
+				  .store = &c->store,
 				  .catalog = &c->catalog,
 				  .ingest = &c->ingest,
 				  .fp = &c->fp,
@@ -173,6 +176,7 @@ static void h_venv_done(struct req *req, void *arg, int status)
 			req_reply_ok(req, &m);
 		}
 		msg_map_free(&m);
+		cache_note_growth(d); /* ingestion may have grown the cache past its limit */
 	} else if (h->rc < 0) {
 		req_reply_err(req, &h->err);
 	} else {

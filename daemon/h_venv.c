@@ -41,6 +41,14 @@ static int h_venv__open(struct req *req, const char *path, int lock, struct h_ve
 				e)) < 0)
 		return rc;
 	c->have_facts = 1;
+	if (lock) {
+		/* A crashed install is undone before anything looks at the venv. */
+		struct install_result r = {0};
+		install_stash_recover(c->v.path, &c->f, &r);
+		for (size_t i = 0; i < r.n_warnings; i++)
+			log_info(&req_daemon(req)->log, "%s: %s", c->v.path, r.warnings[i]);
+		install_result_free(&r);
+	}
 	return installed_scan(&c->f, &c->il, e);
 }
 

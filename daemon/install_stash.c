@@ -292,7 +292,7 @@ static void install__recover_one(const char *dir, const struct interp_facts *f,
 		install__undo_journal(dir, f, buf, len);
 		install_warn(r,
 			     "completed the recovery of an install interrupted earlier: the "
-			     "previous state is back (%s)",
+			     "previous state is restored (%s)",
 			     dir);
 	}
 	install__rmtree(dir, 0);

@@ -177,6 +177,10 @@ static void h_venv_done(struct req *req, void *arg, int status)
 		}
 		msg_map_free(&m);
 		cache_note_growth(d); /* ingestion may have grown the cache past its limit */
+	} else if (h->rc < 0 && h->type == PROTO_UNINSTALL && h->out.n > 0) {
+		/* Some names failed: the details say what was removed and what failed. */
+		req_reply_error_details(req, h->err.code ? h->err.code : h->rc, &h->out, "%s",
+					h->err.msg);
 	} else if (h->rc < 0) {
 		req_reply_err(req, &h->err);
 	} else {

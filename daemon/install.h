@@ -116,7 +116,8 @@ struct install_file {
 	int rewrite;			/* `#!python` script: written fresh */
 	int existed;			/* a file was already there (replaced) */
 	int stashed;			/* that file was moved into the stash first (restorable) */
-	uint8_t sha256[32];		/* of what was written */
+	int no_hash;	    /* RECORD row without hash and size (RECORD.jws, RECORD.p7s) */
+	uint8_t sha256[32]; /* of what was written */
 	int64_t size;
 };
 

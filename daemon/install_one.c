@@ -181,9 +181,11 @@ static int install__map(const struct catalog_wheel *w, struct install__job *j, s
 			fl->rewrite = t.is_script;
 			fl->record_path = t.record_path;
 			t.record_path = NULL;
-			if (!strncmp(m->path, w->dist_info, dl) && m->path[dl] == '/')
+			if (!strncmp(m->path, w->dist_info, dl) && m->path[dl] == '/') {
 				fl->dest = xasprintf("%s/%s", j->tmp_di, m->path + dl + 1);
-			else
+				fl->no_hash = !strcmp(m->path + dl + 1, "RECORD.jws") ||
+					      !strcmp(m->path + dl + 1, "RECORD.p7s");
+			} else
 				fl->dest = xstrdup(t.abs);
 		}
 		layout_target_free(&t);

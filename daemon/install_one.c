@@ -387,7 +387,8 @@ static int install__begin(const struct install_opts *o, struct install__job *j,
 	size_t nm = 0, nc = 0;
 	int rc;
 
-	memcpy(old, up->paths, up->n * sizeof(*old));
+	if (up->n > 0)
+		memcpy(old, up->paths, up->n * sizeof(*old));
 	if (up->n > 1)
 		qsort(old, up->n, sizeof(*old), install__cmpstr);
 	install__find_collisions(j, ldest, old, up->n);

@@ -301,7 +301,11 @@ def repack_installed(python, outdir, limit=None, names=None):
             os.makedirs(tmp, exist_ok=True)
             try:
                 _build(info, dist, plan, tmp)
-                os.rename(tmp, cached)
+                try:
+                    os.rename(tmp, cached)
+                except OSError:
+                    if not os.path.isdir(cached):
+                        raise  # not a concurrent publication of the same repack
             except (OSError, ValueError, UnicodeDecodeError) as e:
                 skipped.append((label, "repack failed: %s" % e))
                 continue

@@ -38,7 +38,7 @@ from zipfile import ZIP_DEFLATED, ZIP_STORED
 
 __all__ = [
     "Member", "build_wheel", "build_ext_wheel", "ext_expected", "fixture_corpus",
-    "pure_variants", "normalize", "escape_name", "expand_tags", "record_for",
+    "pure_variants", "whlc_only_variants", "normalize", "escape_name", "expand_tags", "record_for",
     "write_members", "cache_dir", "python_info", "ZIP_DEFLATED", "ZIP_STORED",
 ]
 
@@ -166,7 +166,7 @@ def build_wheel(outdir, name, version, files, *, tag="py3-none-any", build=None,
                 root_is_purelib=True, entry_points=None, data=None, metadata_extra="",
                 wheel_extra="", dist_info_files=None, modes=None, compression=ZIP_DEFLATED,
                 record=True, dist_info_name=None, filename=None, wheel_version="1.0",
-                windows=False, metadata_name=None, stored=()):
+                windows=False, metadata_name=None, stored=(), record_algo="sha256"):
     """Build a wheel in outdir and return its path.
 
     files: archive path -> bytes, (bytes, mode) or (bytes, mode, stat file type bits; 0 gives
@@ -176,7 +176,7 @@ def build_wheel(outdir, name, version, files, *, tag="py3-none-any", build=None,
     path -> mode overrides. record: True writes a correct RECORD, False omits it, bytes are
     written as RECORD verbatim. dist_info_name: e.g. 'Foo.Bar-1.0' to write a non-normalized
     dist-info (the file name follows unless filename is given). windows: no Unix modes.
-    stored: archive paths written with ZIP_STORED.
+    stored: archive paths written with ZIP_STORED. record_algo: RECORD hash (sha256, sha512...).
     """
     esc = escape_name(name)
     base = dist_info_name or "%s-%s" % (esc, version)
@@ -204,7 +204,7 @@ def build_wheel(outdir, name, version, files, *, tag="py3-none-any", build=None,
     members += [member("%s/%s" % (di, p), v) for p, v in meta]
     rec = "%s/RECORD" % di
     if record is True:
-        members.append(member(rec, record_for(members, rec)))
+        members.append(member(rec, record_for(members, rec, record_algo)))
     elif record:
         members.append(member(rec, record))
     os.makedirs(outdir, exist_ok=True)
@@ -475,7 +475,29 @@ def pure_variants(outdir):
                                           "fab_suid/run": (b"#!/bin/sh\n", 0o4755),
                                           "fab_suid/sticky": (b"x\n", 0o1644),
                                           "fab_suid/no-ifreg": (b"#!/bin/sh\n", 0o755, 0)})
+    add("entry-point-syntax", "fab-eps", "1.0", {
+        "fab_eps/__init__.py": b"def main():\n    print('top')\n",
+        "fab_eps/cli.py": b"def main():\n    print('cli')\n",
+    }, dist_info_files={"entry_points.txt": (
+        b"[console_scripts]\neps-extra = fab_eps.cli:main [extra1,extra2]\n"
+        b"eps-tight=fab_eps:main\n  eps-indented   =   fab_eps.cli:main\n"
+        b"Eps-Camel = fab_eps:main\neps-camel = fab_eps.cli:main\n\n"
+        b"[gui_scripts]\neps-gui = fab_eps:main\n")})
+    add("record-sha512", "fab-sha512", "1.0", {"fab_sha512/__init__.py": b"X = 512\n"},
+        record_algo="sha512")
     return out
+
+
+def whlc_only_variants(outdir):
+    """Valid per the spec but not installable by pip 23.2.1 (so not in the fidelity corpus).
+
+    'entry-point-spaced-colon': spec H.34 tolerates spaces around ':', pip's distlib raises
+    'Invalid specification' and exits 2.
+    """
+    return [("entry-point-spaced-colon", build_wheel(
+        outdir, "fab-epspace", "1.0",
+        {"fab_epspace/__init__.py": b"", "fab_epspace/cli.py": b"def main():\n    print('cli')\n"},
+        entry_points={"console_scripts": {"epspace": "fab_epspace.cli : main [extra]"}}))]
 
 
 def fixture_corpus(outdir, python):

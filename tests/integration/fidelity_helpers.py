@@ -33,6 +33,7 @@ SRCDIR = os.environ.get("WHLC_SRCDIR", os.path.join(os.path.dirname(os.path.absp
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "lib"))
 
 import oracle  # noqa: E402
+import realwheels  # noqa: E402
 import wheelfab  # noqa: E402
 from daemon import Daemon, pid_alive, wait_for  # noqa: E402
 
@@ -105,6 +106,25 @@ class WheelInfo:
         """Names of .data/scripts the installer rewrites (#!python), minus shadowed ones."""
         return sorted(n for n, head in self.scripts.items()
                       if head.startswith(b"#!python") and n not in self.launchers)
+
+
+def pip_launchers(launchers, xy):
+    """The launcher set pip 23.2.1 generates from a wheel's entry points for Python xy
+    ('3.12'): pip and easy_install get pipX/pipX.Y and easy_install-X.Y for the target Python
+    in place of the versioned names the wheel declares (whlc's daemon/launcher.c does the
+    same, so this is the expectation for both venvs)."""
+    out = dict(launchers)
+    for base, pat, names in (("pip", r"pip(\d+(\.\d+)?)?$", ("pip", "pip" + xy[0], "pip" + xy)),
+                             ("easy_install", r"easy_install(-\d+\.\d+)?$",
+                              ("easy_install", "easy_install-" + xy))):
+        target = out.pop(base, None)
+        if target is None:
+            continue
+        for k in [k for k in out if re.match(pat, k)]:
+            del out[k]
+        for n in names:
+            out[n] = target
+    return out
 
 
 def _header(meta, key):
@@ -241,6 +261,11 @@ class Group:
         self.wheels = dict(wheels)
         self.info = {lab: WheelInfo(p) for lab, p in wheels}
         self.state_path = os.path.join(self.root, "state.json")
+        self.xy = "%d.%d" % wheelfab.python_info(python)["version"][:2]
+
+    def launchers(self, label):
+        """{name: target} of the launchers installing label generates (pip's set)."""
+        return pip_launchers(self.info[label].launchers, self.xy)
 
     # -- installing ---------------------------------------------------------
     def install(self):
@@ -309,7 +334,8 @@ class Group:
         owned = self.owned(wi)
         sa = snap_paths(self.pip_venv, owned)
         sb = snap_paths(self.whlc_venv, owned)
-        launchers = ["bin/" + n for n in wi.launchers]
+        eps = self.launchers(label)
+        launchers = ["bin/" + n for n in eps]
         for rel in launchers:
             # Issue 5: launchers are compared by running them, not by their bytes.
             if rel in sa and rel in sb:
@@ -329,13 +355,13 @@ class Group:
         problems += check_imports(self.pip_venv, self.whlc_venv, wi.import_names,
                                   expect_import_failure)
         if run_launchers:
-            problems += run_and_compare(self.pip_venv, self.whlc_venv, sorted(wi.launchers))
-            scripts = [n for n in sorted(wi.scripts) if n not in wi.launchers
+            problems += run_and_compare(self.pip_venv, self.whlc_venv, sorted(eps))
+            scripts = [n for n in sorted(wi.scripts) if n not in eps
                        and "bin/" + n not in (script_overrides or {})
                        and os.access(os.path.join(self.pip_venv, "bin", n), os.X_OK)]
             problems += run_scripts_and_compare(self.pip_venv, self.whlc_venv, scripts)
         else:
-            problems += resolve_and_compare(self.pip_venv, self.whlc_venv, wi.launchers)
+            problems += resolve_and_compare(self.pip_venv, self.whlc_venv, eps)
         assert not problems, "%s (%s):\n%s" % (label, os.path.basename(wi.path),
                                                oracle.format_diffs(problems))
 

@@ -110,5 +110,9 @@ extern const size_t client_cmds_len;
 int cmd_status(struct client_ctx *ctx, int argc, char **argv);
 int cmd_daemon(struct client_ctx *ctx, int argc, char **argv);
 int cmd_cache(struct client_ctx *ctx, int argc, char **argv);
+int cmd_install(struct client_ctx *ctx, int argc, char **argv);
+int cmd_uninstall(struct client_ctx *ctx, int argc, char **argv);
+int cmd_list(struct client_ctx *ctx, int argc, char **argv);
+int cmd_verify(struct client_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -28,6 +28,40 @@ const struct client_cmd client_cmds[] = {
      "       disk, deduplication ratio, hits and misses\n"
      "dir    print the cache directory\n",
      cmd_cache},
+    {"install", "install wheels into a virtual environment",
+     "usage: whlc install [--venv DIR] [--link-mode hardlink|clone|copy|symlink]\n"
+     "                    [--reinstall] [--dry-run] [--quiet] [--json] WHEEL...\n"
+     "Install wheel files into a venv (--venv, else $VIRTUAL_ENV, else ./.venv) by\n"
+     "hardlinking their files from the cache; the result is what\n"
+     "`pip install --no-deps` would give. Prints `+ name==version` per installed\n"
+     "distribution, `- name==version` per replaced one, and a summary.\n"
+     "\n"
+     "  --venv DIR        target virtual environment (must hold pyvenv.cfg)\n"
+     "  --link-mode MODE  hardlink (default; falls back to copy across filesystems),\n"
+     "                    clone (reflinks only), copy (reflink when possible),\n"
+     "                    symlink (to the cache's objects); also $WHLC_LINK_MODE\n"
+     "  --reinstall       install again a version that is already installed\n"
+     "  --dry-run         say what would be installed and removed, change nothing\n"
+     "  -q, --quiet       print only errors\n"
+     "  --json            print the result as JSON\n",
+     cmd_install},
+    {"uninstall", "remove distributions from a virtual environment",
+     "usage: whlc uninstall [--venv DIR] [--json] NAME...\n"
+     "Remove installed distributions (files in their RECORD, launchers, pycs;\n"
+     "emptied directories are pruned). Prints `- name==version` per distribution.\n"
+     "A distribution without RECORD is refused (the error names its installer).\n",
+     cmd_uninstall},
+    {"list", "list the distributions installed in a virtual environment",
+     "usage: whlc list [--venv DIR] [--json]\n"
+     "One line per distribution, `name==version (installer)`, sorted by name;\n"
+     "every distribution, whatever installed it.\n",
+     cmd_list},
+    {"verify", "check a virtual environment's files against their RECORDs",
+     "usage: whlc verify [--venv DIR] [--json]\n"
+     "Check every installed file against its RECORD (missing, modified, size) and,\n"
+     "for what whlc installed, exec bits against the cache (mode). Prints\n"
+     "`<dist>: <kind> <path>` per problem and exits 1 when there is any.\n",
+     cmd_verify},
 };
 
 const size_t client_cmds_len = sizeof(client_cmds) / sizeof(client_cmds[0]);

@@ -13,6 +13,10 @@ const struct req_def req_table[] = {
     {PROTO_CACHE_ADD, "cache-add", h_cache_add, CONN_READY, 0},
     {PROTO_CACHE_STATS, "cache-stats", h_cache_stats, CONN_READY, 0},
     {PROTO_CACHE_DIR, "cache-dir", h_cache_dir, CONN_READY, 0},
+    {PROTO_INSTALL, "install", h_install, CONN_READY, 0},
+    {PROTO_UNINSTALL, "uninstall", h_uninstall, CONN_READY, 0},
+    {PROTO_LIST, "list", h_list, CONN_READY, 0},
+    {PROTO_VERIFY, "verify", h_verify, CONN_READY, 0},
 };
 
 const size_t req_table_len = sizeof(req_table) / sizeof(req_table[0]);

@@ -45,6 +45,7 @@ DEBIAN = "/usr/bin/python3"
 
 # Issue 5, "Concurrency and output": installs into one venv are serialized with an flock on
 # <venv>/.lock (the file uv uses). pip has no such file; it is whlc's only legitimate extra.
+# (The pip venv gets one too: whlc verify and whlc list, run on it, take the same lock.)
 WHLC_ONLY_FILES = (".lock",)
 
 VERIFY_KINDS = ("missing", "not a regular file", "size differs", "hash differs",
@@ -283,7 +284,9 @@ class Group:
         st["whlc_seconds"] = time.monotonic() - t
         st["whlc"] = {"rc": rc, "out": out, "err": err}
         if rc != 0:
-            # Attribute the failure: install the wheels one by one into the same venv.
+            # Attribute the failure: install the wheels one by one into a fresh venv (a wheel
+            # the failed batch installed would otherwise be "already installed").
+            oracle.make_venv(self.python, self.whlc_venv)
             for lab in self.labels:
                 r = self.run.whlc(["install", "--venv", self.whlc_venv, self.wheels[lab]])
                 st["per_wheel"][lab] = {"rc": r[0], "out": r[1], "err": r[2]}
@@ -418,7 +421,8 @@ class Group:
         for wi in self.info.values():
             owned |= set(self.owned(wi))
         baseline = oracle.fresh_baseline(self.python, self.root)
-        sa = {k: v for k, v in oracle.snapshot(self.pip_venv, baseline).items() if k not in owned}
+        sa = {k: v for k, v in oracle.snapshot(self.pip_venv, baseline).items()
+              if k not in owned and k not in WHLC_ONLY_FILES}
         sb = {k: v for k, v in oracle.snapshot(self.whlc_venv, baseline).items()
               if k not in owned and k not in WHLC_ONLY_FILES}
         for rel in sorted(sa):

@@ -208,6 +208,20 @@ def layers(infos):
     return out
 
 
+def scratch_base():
+    """Where venvs and the cache go: $WHLC_FIDELITY_TMP, else /dev/shm when it has room (the
+    real-wheel venvs write ~1 GB; on a slow disk writeback dominated the runtime), else /tmp."""
+    if os.environ.get("WHLC_FIDELITY_TMP"):
+        return os.environ["WHLC_FIDELITY_TMP"]
+    try:
+        st = os.statvfs("/dev/shm")
+        if st.f_bavail * st.f_frsize >= (4 << 30) and os.access("/dev/shm", os.W_OK):
+            return "/dev/shm"
+    except OSError:
+        pass
+    return tempfile.gettempdir()
+
+
 # ---------------------------------------------------------------------------
 # A run: work directory and one private daemon shared by all groups of a test script
 
@@ -215,9 +229,11 @@ class Run:
     """Work dir (removed at the end unless WHLC_FIDELITY_KEEP is set) and a private whlcd."""
 
     def __init__(self, name):
-        self.workdir = tempfile.mkdtemp(prefix="whlc-fid-%s-" % name)
+        base = scratch_base()
+        self.workdir = tempfile.mkdtemp(prefix="whlc-fid-%s-" % name, dir=base)
         os.chmod(self.workdir, 0o755)
-        self.daemon = Daemon()
+        # Cache and venvs on the same filesystem: the default hardlink mode is what we test.
+        self.daemon = Daemon(base=base)
         self.t0 = time.monotonic()
 
     def start(self):
@@ -295,6 +311,14 @@ class Group:
             st["verify_" + tag] = {"rc": rc, "out": out, "err": err}
             rc, out, err = self.run.whlc(["list", "--venv", venv])
             st["list_" + tag] = {"rc": rc, "out": out, "err": err}
+        # Behaviour of every wheel at once (one interpreter per venv, not one per wheel).
+        names = sorted({n for wi in self.info.values() for n in wi.import_names})
+        eps = {}
+        for lab in self.labels:
+            eps.update(self.launchers(lab))
+        for venv, tag in ((self.whlc_venv, "whlc"), (self.pip_venv, "pip")):
+            st["imports_" + tag] = import_outcomes(venv, names)
+            st["resolve_" + tag] = resolve_launchers(venv, eps)
         with open(self.state_path, "w") as f:
             json.dump(st, f)
         return st
@@ -355,7 +379,8 @@ class Group:
             problems += ["%s: %s" % (rel, d) for d in extra[rel]]
         problems += self._check_links(wi, sb, launchers)
         problems += self._check_verify(wi)
-        problems += check_imports(self.pip_venv, self.whlc_venv, wi.import_names,
+        st = self.state()
+        problems += check_imports(st["imports_pip"], st["imports_whlc"], wi.import_names,
                                   expect_import_failure)
         if run_launchers:
             problems += run_and_compare(self.pip_venv, self.whlc_venv, sorted(eps))
@@ -364,7 +389,8 @@ class Group:
                        and os.access(os.path.join(self.pip_venv, "bin", n), os.X_OK)]
             problems += run_scripts_and_compare(self.pip_venv, self.whlc_venv, scripts)
         else:
-            problems += resolve_and_compare(self.pip_venv, self.whlc_venv, eps)
+            problems += resolve_and_compare(self.whlc_venv, eps, st["resolve_pip"],
+                                            st["resolve_whlc"])
         assert not problems, "%s (%s):\n%s" % (label, os.path.basename(wi.path),
                                                oracle.format_diffs(problems))
 
@@ -436,16 +462,18 @@ class Group:
                                                                          v["err"]))
         # verify: the pip venv is clean except for rows pip 23.2.1 writes for a .data script
         # it did not install (spec H.12: the launcher wins) - those files are really missing.
-        want = expected_pip_verify(self.pip_venv)
+        want, may = expected_pip_verify(self.pip_venv)
         v = st["verify_pip"]
         got = set()
         for l in v["out"].splitlines():
             m = _VERIFY_LINE.match(l)
             if m:
                 got.add((m.group("kind"), m.group("path") or ""))
-        if got != want or v["rc"] != (1 if want else 0):
-            problems.append("whlc verify (pip venv) exited %d, reported %s, expected %s:\n%s%s"
-                            % (v["rc"], sorted(got), sorted(want), v["out"], v["err"]))
+        if not want <= got or not got <= want | may or v["rc"] != (1 if got else 0) \
+                or v["err"].strip():
+            problems.append("whlc verify (pip venv) exited %d, reported %s, expected %s "
+                            "(tolerated: %s):\n%s%s" % (v["rc"], sorted(got), sorted(want),
+                                                        sorted(may), v["out"], v["err"]))
         # list: every wheel with its installer.
         for tag, venv, installer in (("pip", self.pip_venv, "pip"),
                                      ("whlc", self.whlc_venv, "whlc")):
@@ -553,19 +581,28 @@ def snap_paths(venv, rels):
 
 
 def expected_pip_verify(venv):
-    """{('missing', RECORD path)} for pip RECORD rows naming files pip did not install."""
-    want = set()
+    """(must, may) sets of (kind, RECORD path) `whlc verify` reports on a pip venv.
+
+    must: ('missing', path) for pip RECORD rows naming files pip did not install (spec H.12,
+    a .data script replaced by a launcher of the same name). may: ('hash differs' / 'size
+    differs', path) for a path pip lists twice with different hashes (a .data script and then
+    the launcher that overwrote it: the first row is stale); everything else must be clean."""
+    want, may = set(), set()
     for libdir in ("lib", "lib64"):
         for site in sorted(_glob(os.path.join(venv, libdir, "python*", "site-packages"))):
             for d in sorted(os.listdir(site)):
                 rec = os.path.join(site, d, "RECORD")
                 if not d.endswith(".dist-info") or not os.path.isfile(rec):
                     continue
+                seen = {}
                 with open(rec, "rb") as f:
                     for row in oracle.parse_record(f.read()):
                         if not os.path.lexists(os.path.normpath(os.path.join(site, row[0]))):
                             want.add(("missing", row[0]))
-    return want
+                        if row[0] in seen and seen[row[0]] != row[1:]:
+                            may |= {("hash differs", row[0]), ("size differs", row[0])}
+                        seen[row[0]] = row[1:]
+    return want, may
 
 
 def _glob(pattern):
@@ -620,15 +657,13 @@ def import_outcomes(venv, names):
     return {k: v.replace(root, "<VENV>") for k, v in res.items()}
 
 
-def check_imports(pip_venv, whlc_venv, names, expect_failure=()):
-    """Issue 5: after a whlc install `import pkg` works for every package installed. Names in
+def check_imports(a, b, names, expect_failure=()):
+    """Issue 5: after a whlc install `import pkg` works for every package installed (a, b:
+    import_outcomes of the pip and whlc venvs). Names in
     expect_failure must fail in both venvs; any other name must import in the whlc venv unless
     it also fails the same way in the pip venv (a real wheel missing a dependency we do not
     install, e.g. old setuptools needing distutils on 3.12)."""
     out = []
-    b = import_outcomes(whlc_venv, names)
-    bad = [n for n in names if b.get(n) != "ok" or n in expect_failure]
-    a = import_outcomes(pip_venv, bad) if bad else {}
     for n in names:
         if n in expect_failure:
             if b.get(n) == "ok" or a.get(n) == "ok":
@@ -689,25 +724,29 @@ print(json.dumps(res))
 """
 
 
-def resolve_and_compare(pip_venv, whlc_venv, launchers):
+def resolve_launchers(venv, launchers):
+    """{name: 'callable' | error type} of resolving each launcher's target in venv."""
+    if not launchers:
+        return {}
+    r = subprocess.run([oracle.venv_python(venv), "-c", _RESOLVE, json.dumps(launchers)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/", timeout=600)
+    if r.returncode:
+        return {n: "driver failed" for n in launchers}
+    return json.loads(r.stdout)
+
+
+def resolve_and_compare(whlc_venv, launchers, res_pip, res_whlc):
     """For real wheels: each launcher exists and is executable in the whlc venv, and the
     callable it names resolves the same way in both venvs (running every real tool is too slow
     and some are interactive)."""
-    if not launchers:
-        return []
-    out, res = [], []
-    for venv in (pip_venv, whlc_venv):
-        r = subprocess.run([oracle.venv_python(venv), "-c", _RESOLVE, json.dumps(launchers)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/", timeout=600)
-        res.append(json.loads(r.stdout) if r.returncode == 0 else
-                   {n: "driver failed" for n in launchers})
+    out = []
     for n in sorted(launchers):
         p = os.path.join(whlc_venv, "bin", n)
         if not os.access(p, os.X_OK):
             out.append("launcher %s: missing or not executable in the whlc venv" % n)
-        if res[0].get(n) != res[1].get(n):
+        if res_pip.get(n) != res_whlc.get(n):
             out.append("launcher %s -> %s: pip venv %s, whlc venv %s"
-                       % (n, launchers[n], res[0].get(n), res[1].get(n)))
+                       % (n, launchers[n], res_pip.get(n), res_whlc.get(n)))
     return out
 
 
@@ -768,6 +807,11 @@ def register_daemon_check(run):
     """Last case: the daemon stops cleanly and its logs hold no sanitizer report."""
     def daemon_stops_cleanly():
         sys.stdout.write("# total so far %.1f s\n" % (time.monotonic() - run.t0))
+        for pid in run.daemon.pids():
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            sys.stdout.write("# whlcd %d used %.1f s CPU\n"
+                             % (pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")))
         run.stop_daemon_and_check()
     register("daemon_stops_cleanly", daemon_stops_cleanly, 120)
 

@@ -128,7 +128,8 @@ void h_venv__list_work(struct req *req, void *arg)
 	int rc = h_venv__open(req, h_venv__path(arg), 0, &c, &e);
 
 	if (rc == 0) {
-		qsort(c.il.v, c.il.n, sizeof(*c.il.v), h_venv__by_name);
+		if (c.il.n > 1)
+			qsort(c.il.v, c.il.n, sizeof(*c.il.v), h_venv__by_name);
 		msg_add_str(h_venv__out(arg), "venv", c.v.path);
 		msgpack_packer *pk = msg_add_key(h_venv__out(arg), "dists");
 		msgpack_pack_array(pk, (uint32_t)c.il.n);
@@ -251,7 +252,8 @@ void h_venv__verify_work(struct req *req, void *arg)
 	int rc = h_venv__open(req, h_venv__path(arg), 1, &c, &e);
 
 	if (rc == 0)
-		qsort(c.il.v, c.il.n, sizeof(*c.il.v), h_venv__by_name);
+		if (c.il.n > 1)
+			qsort(c.il.v, c.il.n, sizeof(*c.il.v), h_venv__by_name);
 	for (size_t i = 0; i < c.il.n && rc == 0; i++) {
 		const struct installed_dist *d = &c.il.v[i];
 		struct installed_report r;

@@ -33,7 +33,10 @@ SRCDIR = os.environ.get("WHLC_SRCDIR", os.path.join(os.path.dirname(os.path.absp
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "lib"))
 
 import oracle  # noqa: E402
-import realwheels  # noqa: E402
+import realwheels  # noqa: E402,F401 (used by the test scripts)
+from fidelity_behaviour import (run_prog, check_imports, import_outcomes,  # noqa: E402,F401
+                                resolve_and_compare, resolve_launchers, run_and_compare,
+                                run_scripts_and_compare, text_diff)
 import wheelfab  # noqa: E402
 from daemon import Daemon, pid_alive, wait_for  # noqa: E402
 
@@ -337,9 +340,9 @@ class Group:
         r = st["per_wheel"].get(label) or st["whlc"]
         return r["rc"], r["out"], r["err"]
 
-    def link_mode(self):
-        """The link mode named by the whlc summary line, or None."""
-        m = _SUMMARY.search(self.state()["whlc"]["out"])
+    def link_mode(self, label):
+        """The link mode named by the summary of the whlc install that covered label."""
+        m = _SUMMARY.search(self.whlc_result(label)[1])
         return m.group(3) if m else None
 
     # -- per-wheel comparison -------------------------------------------------
@@ -377,7 +380,7 @@ class Group:
         problems += oracle.compare(sa, sb, pip_venv=self.pip_venv, whlc_venv=self.whlc_venv)
         for rel in sorted(extra):
             problems += ["%s: %s" % (rel, d) for d in extra[rel]]
-        problems += self._check_links(wi, sb, launchers)
+        problems += self._check_links(label, wi, sb, launchers)
         problems += self._check_verify(wi)
         st = self.state()
         problems += check_imports(st["imports_pip"], st["imports_whlc"], wi.import_names,
@@ -411,11 +414,15 @@ class Group:
                       if os.path.lexists(os.path.join(self.pip_venv, p))
                       or os.path.lexists(os.path.join(self.whlc_venv, p)))
 
-    def _check_links(self, wi, sb, launchers):
+    def _check_links(self, label, wi, sb, launchers):
         """Spec E.22 and issue 5: wheel files are hardlinks from the store, generated ones are
         written fresh (a linked inode is never written or chmod-ed)."""
-        if self.link_mode() != "hardlink":
-            return []
+        mode = self.link_mode(label)
+        if self.whlc_result(label)[0] != 0:
+            return []  # the install error is reported already
+        if mode != "hardlink":
+            # Same filesystem for cache and venvs: anything else is a fallback to explain.
+            return ["whlc install used link mode %r, expected 'hardlink'" % mode]
         di = find_dist_info(self.whlc_venv, wi.name, wi.version)
         fresh = set(launchers) | {"bin/" + n for n in wi.rewritten_scripts()}
         if di:
@@ -514,14 +521,6 @@ def _dist_matches(label, wi):
     return wheelfab.normalize(s) == wi.key
 
 
-def text_diff(a, b, name_a, name_b):
-    """A compact unified diff of two byte strings."""
-    import difflib
-    la = a.decode("utf-8", "replace").splitlines()
-    lb = b.decode("utf-8", "replace").splitlines()
-    return "\n".join(list(difflib.unified_diff(la, lb, name_a, name_b, lineterm=""))[:40])
-
-
 def _read(venv, rel):
     """Bytes of venv/rel."""
     with open(os.path.join(venv, rel), "rb") as f:
@@ -612,145 +611,6 @@ def _glob(pattern):
 
 
 # ---------------------------------------------------------------------------
-# Behaviour: imports and launchers
-
-_IMPORT_DRIVER = r"""
-import json, os, sys
-res = {}
-for name in sys.argv[1:]:
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        try:
-            __import__(name)
-            msg = "ok"
-        except BaseException as e:
-            msg = "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
-        os.write(w, msg.encode("utf-8", "replace"))
-        os._exit(0)
-    os.close(w)
-    data = b""
-    while True:
-        c = os.read(r, 65536)
-        if not c:
-            break
-        data += c
-    os.close(r)
-    os.waitpid(pid, 0)
-    res[name] = data.decode("utf-8", "replace") or "crashed"
-print(json.dumps(res))
-"""
-
-
-def import_outcomes(venv, names):
-    """{name: 'ok' | 'ExcType: message'} of importing each name in venv's interpreter."""
-    if not names:
-        return {}
-    r = subprocess.run([oracle.venv_python(venv), "-c", _IMPORT_DRIVER] + list(names),
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/", timeout=600,
-                       env=dict(os.environ, LD_LIBRARY_PATH="", PYTHONDONTWRITEBYTECODE="1"))
-    if r.returncode:
-        return {n: "driver failed: %s" % r.stderr.decode(errors="replace")[-500:] for n in names}
-    res = json.loads(r.stdout)
-    root = os.path.abspath(venv)
-    return {k: v.replace(root, "<VENV>") for k, v in res.items()}
-
-
-def check_imports(a, b, names, expect_failure=()):
-    """Issue 5: after a whlc install `import pkg` works for every package installed (a, b:
-    import_outcomes of the pip and whlc venvs). Names in
-    expect_failure must fail in both venvs; any other name must import in the whlc venv unless
-    it also fails the same way in the pip venv (a real wheel missing a dependency we do not
-    install, e.g. old setuptools needing distutils on 3.12)."""
-    out = []
-    for n in names:
-        if n in expect_failure:
-            if b.get(n) == "ok" or a.get(n) == "ok":
-                out.append("import %s: expected to fail in both venvs (pip: %s, whlc: %s)"
-                           % (n, a.get(n), b.get(n)))
-        elif b.get(n) != "ok":
-            if a.get(n) == "ok":
-                out.append("import %s: works in pip's venv, fails in whlc's: %s" % (n, b.get(n)))
-            elif a.get(n, "").split(":")[0] != b.get(n, "").split(":")[0]:
-                out.append("import %s: pip %s, whlc %s" % (n, a.get(n), b.get(n)))
-    return out
-
-
-def _run_prog(argv, venv):
-    """(exit status, output with the venv root normalized) of argv."""
-    try:
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL, timeout=60,
-                           env=dict(os.environ, DISPLAY="", LD_LIBRARY_PATH=""))
-    except subprocess.TimeoutExpired:
-        return ("timeout", b"")
-    except OSError as e:
-        return ("exec failed: %s" % e.strerror, b"")
-    out = r.stdout.replace(os.path.abspath(venv).encode(), b"<VENV>")
-    return (r.returncode, out)
-
-
-def run_and_compare(pip_venv, whlc_venv, names, args=("arg1",)):
-    """Run bin/NAME ARGS in both venvs; exit status and output must agree."""
-    out = []
-    for n in names:
-        a = _run_prog([os.path.join(pip_venv, "bin", n)] + list(args), pip_venv)
-        b = _run_prog([os.path.join(whlc_venv, "bin", n)] + list(args), whlc_venv)
-        if a != b:
-            out.append("launcher %s: pip %r, whlc %r" % (n, a, b))
-    return out
-
-
-def run_scripts_and_compare(pip_venv, whlc_venv, names):
-    """Run each bin/NAME (no args) in both venvs; exit status and output must agree."""
-    return [d.replace("launcher", "script", 1) for d in run_and_compare(pip_venv, whlc_venv,
-                                                                         names, ())]
-
-
-_RESOLVE = r"""
-import importlib, json, sys
-res = {}
-for name, target in json.loads(sys.argv[1]).items():
-    mod, _, attr = target.partition(":")
-    try:
-        obj = importlib.import_module(mod.strip())
-        for part in attr.strip().split("."):
-            obj = getattr(obj, part)
-        res[name] = "callable" if callable(obj) else "not callable"
-    except BaseException as e:
-        res[name] = type(e).__name__
-print(json.dumps(res))
-"""
-
-
-def resolve_launchers(venv, launchers):
-    """{name: 'callable' | error type} of resolving each launcher's target in venv."""
-    if not launchers:
-        return {}
-    r = subprocess.run([oracle.venv_python(venv), "-c", _RESOLVE, json.dumps(launchers)],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/", timeout=600)
-    if r.returncode:
-        return {n: "driver failed" for n in launchers}
-    return json.loads(r.stdout)
-
-
-def resolve_and_compare(whlc_venv, launchers, res_pip, res_whlc):
-    """For real wheels: each launcher exists and is executable in the whlc venv, and the
-    callable it names resolves the same way in both venvs (running every real tool is too slow
-    and some are interactive)."""
-    out = []
-    for n in sorted(launchers):
-        p = os.path.join(whlc_venv, "bin", n)
-        if not os.access(p, os.X_OK):
-            out.append("launcher %s: missing or not executable in the whlc venv" % n)
-        if res_pip.get(n) != res_whlc.get(n):
-            out.append("launcher %s -> %s: pip venv %s, whlc venv %s"
-                       % (n, launchers[n], res_pip.get(n), res_whlc.get(n)))
-    return out
-
-
-# ---------------------------------------------------------------------------
 # Registering TAP cases
 
 def register(name, fn, timeout=300):
@@ -810,8 +670,8 @@ def register_daemon_check(run):
         for pid in run.daemon.pids():
             with open("/proc/%d/stat" % pid) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            sys.stdout.write("# whlcd %d used %.1f s CPU\n"
-                             % (pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")))
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            sys.stdout.write("# whlcd %d used %.1f s CPU\n" % (pid, cpu))
         run.stop_daemon_and_check()
     register("daemon_stops_cleanly", daemon_stops_cleanly, 120)
 

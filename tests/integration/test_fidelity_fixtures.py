@@ -84,9 +84,9 @@ def d17_scripts(g, label):
                 diffs.append("whlc should write the /bin/sh trick (spec D.17):\n%s"
                              % fh.text_diff(want, whlc_bytes, "expected", "whlc"))
             if os.access(os.path.join(g.whlc_venv, "bin", name), os.X_OK):
-                a = fh._run_prog([oracle.venv_python(g.pip_venv),
+                a = fh.run_prog([oracle.venv_python(g.pip_venv),
                                   os.path.join(g.pip_venv, "bin", name)], g.pip_venv)
-                b = fh._run_prog([os.path.join(g.whlc_venv, "bin", name)], g.whlc_venv)
+                b = fh.run_prog([os.path.join(g.whlc_venv, "bin", name)], g.whlc_venv)
                 if a != b:
                     diffs.append("running it: pip's body with pip's python %r, whlc %r" % (a, b))
             return diffs

@@ -11,11 +11,14 @@ TAP case per wheel names exactly what differs. check_group() covers what belongs
 Differences between whlc and pip that the spec or the issue mandate are encoded where they
 apply, each with the rule it follows; the comparison is never loosened globally.
 
-    from fidelity_helpers import Group, Run, fixture_groups
-    run = Run("fixtures")                  # work dir, private whlcd, wheel metadata
-    g = Group(run, "py312-fixtures", PY312, [("basic", "/path/fab_basic-1.0-....whl"), ...])
-    g.install()                            # both tools; raises if pip fails
-    g.check_wheel("basic")                 # AssertionError with a readable diff
+    import fidelity_helpers as fh
+    run = fh.Run("fixtures")               # work dir (tmpfs when roomy) and a private whlcd
+    g = fh.Group(run, "py312-fixtures", fh.PY312, [("basic", "/path/fab_basic-1.0-...whl")])
+    fh.register_group(g)                   # TAP cases: install, one per wheel, verify/list/stray
+    fh.register_daemon_check(run)
+    fh.main(run)                           # start whlcd, run the cases, clean up
+
+Environment: WHLC_FIDELITY_TMP (scratch base), WHLC_FIDELITY_KEEP=1 (keep the venvs).
 """
 import configparser
 import json

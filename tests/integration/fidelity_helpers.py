@@ -151,7 +151,9 @@ def _launchers(text):
         return {}
     cp = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
     cp.optionxform = str
-    cp.read_string(text)
+    # pip reads the file through importlib.metadata / pkg_resources, which strip every
+    # line: an indented entry is an entry, not a configparser continuation.
+    cp.read_string("\n".join(line.strip() for line in text.splitlines()))
     out = {}
     for group in ("console_scripts", "gui_scripts"):
         if cp.has_section(group):

@@ -26,6 +26,41 @@ WHLCD = os.path.join(BUILDDIR, "daemon", "whlcd")
 WHLC = os.path.join(BUILDDIR, "client", "whlc")
 
 
+def _others_can_reach(path):
+    """True when every directory above path is searchable by other users."""
+    d = os.path.dirname(os.path.abspath(path))
+    while True:
+        if not os.stat(d).st_mode & 0o001:
+            return False
+        if d == "/":
+            return True
+        d = os.path.dirname(d)
+
+
+def _stage_binaries():
+    """Copy whlcd and whlc where other users can run them; returns (whlcd, whlc)."""
+    # Some tests run the binaries as other users (setpriv): a build directory made by
+    # `mktemp -d` (0700) or below /root would hide them. The copy keeps the
+    # daemon/ + client/ layout, so whlc still finds whlcd beside it.
+    stage = tempfile.mkdtemp(prefix="whlc-bin-")
+    os.chmod(stage, 0o755)
+    out = []
+    for sub, name in (("daemon", "whlcd"), ("client", "whlc")):
+        os.mkdir(os.path.join(stage, sub), 0o755)
+        dst = os.path.join(stage, sub, name)
+        shutil.copy2(os.path.join(BUILDDIR, sub, name), dst)
+        os.chmod(dst, 0o755)
+        out.append(dst)
+    import atexit
+    pid = os.getpid()
+    atexit.register(lambda: os.getpid() == pid and shutil.rmtree(stage, ignore_errors=True))
+    return tuple(out)
+
+
+if os.path.exists(WHLCD) and not (_others_can_reach(WHLCD) and _others_can_reach(WHLC)):
+    WHLCD, WHLC = _stage_binaries()
+
+
 def wait_for(pred, timeout=30.0, what="condition"):
     """Poll pred with backoff until it is true; raise after timeout seconds."""
     deadline = time.monotonic() + timeout

@@ -427,19 +427,19 @@ int catalog_life_counters(struct catalog_conn *cc,
 
 /* The consistency queries: each row is one problem, described by column 0. */
 static const char *const life__checks[] = {
-    "SELECT 'catalog: member ' || quote(m.path) || ' of wheel ' || m.wheel_id ||"
-    " ' names object row ' || m.object_id || ', which does not exist'"
-    " FROM members m WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.id = m.object_id)",
-    "SELECT 'catalog: member ' || quote(m.path) || ' of wheel ' || m.wheel_id ||"
-    " ' says ' || m.size || ' bytes, its object ' || o.id || ' says ' || o.size"
-    " FROM members m JOIN objects o ON o.id = m.object_id WHERE m.size != o.size"
-    " OR m.exec != o.exec",
-    "SELECT 'catalog: wheel ' || w.filename || ' (' || w.id || ') lists ' || w.n_members ||"
-    " ' files but has ' || (SELECT count(*) FROM members m WHERE m.wheel_id = w.id) ||"
-    " ' member rows' FROM wheels w WHERE w.n_members !="
-    " (SELECT count(*) FROM members m WHERE m.wheel_id = w.id)",
-    "SELECT 'catalog: object row ' || id || ' has a malformed sha256' FROM objects"
-    " WHERE typeof(sha256) != 'blob' OR length(sha256) != 32",
+    ("SELECT 'catalog: member ' || quote(m.path) || ' of wheel ' || m.wheel_id ||"
+     " ' names object row ' || m.object_id || ', which does not exist'"
+     " FROM members m WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.id = m.object_id)"),
+    ("SELECT 'catalog: member ' || quote(m.path) || ' of wheel ' || m.wheel_id ||"
+     " ' says ' || m.size || ' bytes, its object ' || o.id || ' says ' || o.size"
+     " FROM members m JOIN objects o ON o.id = m.object_id WHERE m.size != o.size"
+     " OR m.exec != o.exec"),
+    ("SELECT 'catalog: wheel ' || w.filename || ' (' || w.id || ') lists ' || w.n_members ||"
+     " ' files but has ' || (SELECT count(*) FROM members m WHERE m.wheel_id = w.id) ||"
+     " ' member rows' FROM wheels w WHERE w.n_members !="
+     " (SELECT count(*) FROM members m WHERE m.wheel_id = w.id)"),
+    ("SELECT 'catalog: object row ' || id || ' has a malformed sha256' FROM objects"
+     " WHERE typeof(sha256) != 'blob' OR length(sha256) != 32"),
 };
 
 /* Catalog-level inconsistencies, each described by a malloc'd line in *problems. */

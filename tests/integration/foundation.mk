@@ -1,1 +1,3 @@
-# tests/integration/: foundation tests.
+# tests/integration/: foundation tests (daemon, client, protocol).
+TESTS += tests/integration/test_foundation.py
+EXTRA_DIST += tests/integration/test_foundation.py

@@ -1,0 +1,12 @@
+/* handlers.h: request handlers listed in the request table (daemon/reqtable.c). */
+#ifndef WHLC_HANDLERS_H
+#define WHLC_HANDLERS_H
+
+#include "request.h"
+
+void h_hello(struct req *req, const msgpack_object *body);
+void h_status(struct req *req, const msgpack_object *body);
+void h_shutdown(struct req *req, const msgpack_object *body);
+void h_test_sleep(struct req *req, const msgpack_object *body);
+
+#endif

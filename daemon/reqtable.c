@@ -1,0 +1,15 @@
+/* reqtable.c: the request table. Adding a request = one row here + a handler file. */
+#include "config.h"
+
+#include "handlers.h"
+#include "proto.h"
+#include "request.h"
+
+const struct req_def req_table[] = {
+    {PROTO_HELLO, "hello", h_hello, CONN_NEW, 0},
+    {PROTO_STATUS, "status", h_status, CONN_READY, 0},
+    {PROTO_SHUTDOWN, "shutdown", h_shutdown, CONN_READY, 0},
+    {PROTO_TEST_SLEEP, "test-sleep", h_test_sleep, CONN_READY, REQ_TEST_ONLY},
+};
+
+const size_t req_table_len = sizeof(req_table) / sizeof(req_table[0]);

@@ -109,5 +109,6 @@ extern const size_t client_cmds_len;
 /* Command handlers (one file per command group). */
 int cmd_status(struct client_ctx *ctx, int argc, char **argv);
 int cmd_daemon(struct client_ctx *ctx, int argc, char **argv);
+int cmd_cache(struct client_ctx *ctx, int argc, char **argv);
 
 #endif

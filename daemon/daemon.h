@@ -13,6 +13,7 @@
 /* Modules added by later issues hang off struct daemon (NULL until they exist). */
 struct store;
 struct catalog;
+struct cache;
 struct conn;
 struct req_event_item;
 
@@ -75,6 +76,7 @@ struct daemon {
 	/* Later modules (issue 4 and up). */
 	struct store *store;
 	struct catalog *catalog;
+	struct cache *cache; /* store + catalog + ingestion (daemon/cache.h) */
 };
 
 /* Stop accepting, finish in-flight requests, then leave the loop (SIGTERM, shutdown, idle). */

@@ -8,5 +8,8 @@ void h_hello(struct req *req, const msgpack_object *body);
 void h_status(struct req *req, const msgpack_object *body);
 void h_shutdown(struct req *req, const msgpack_object *body);
 void h_test_sleep(struct req *req, const msgpack_object *body);
+void h_cache_add(struct req *req, const msgpack_object *body);
+void h_cache_stats(struct req *req, const msgpack_object *body);
+void h_cache_dir(struct req *req, const msgpack_object *body);
 
 #endif

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "conn.h"
 #include "daemon.h"
 #include "paths.h"
@@ -214,7 +215,7 @@ int main(int argc, char **argv)
 		err_set(&e, -EIO, "cannot create the event loop");
 		goto fail;
 	}
-	if (server_start(&d, &e) < 0)
+	if (cache_open(&d, &e) < 0 || server_start(&d, &e) < 0)
 		goto fail;
 	log_info(&d.log,
 		 "whlcd %s (protocol %d) pid %ld listening on %s%s, cache %s; libuv %s, SQLite %s, "
@@ -239,6 +240,7 @@ fail:
 	rc = 1;
 out:
 	server_cleanup(&d);
+	cache_close(&d);
 	free(d.socket_path);
 	free(d.cache_dir);
 	free(d.lock_path);

@@ -10,6 +10,9 @@ const struct req_def req_table[] = {
     {PROTO_STATUS, "status", h_status, CONN_READY, 0},
     {PROTO_SHUTDOWN, "shutdown", h_shutdown, CONN_READY, 0},
     {PROTO_TEST_SLEEP, "test-sleep", h_test_sleep, CONN_READY, REQ_TEST_ONLY},
+    {PROTO_CACHE_ADD, "cache-add", h_cache_add, CONN_READY, 0},
+    {PROTO_CACHE_STATS, "cache-stats", h_cache_stats, CONN_READY, 0},
+    {PROTO_CACHE_DIR, "cache-dir", h_cache_dir, CONN_READY, 0},
 };
 
 const size_t req_table_len = sizeof(req_table) / sizeof(req_table[0]);

@@ -1,0 +1,261 @@
+/* cmd_cache.c: whlc cache add|stats|dir. */
+#include "config.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "proto.h"
+#include "xalloc.h"
+
+/* Connect (auto-starting whlcd), call type with body, and hand back the reply. */
+static int cache__call(struct client_ctx *ctx, uint32_t type, const struct msg_map *body,
+		       struct client_conn **c, struct client_reply *r)
+{
+	struct err e;
+
+	if (client_connect(ctx, CLIENT_AUTOSTART, c, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", ctx->prog, e.msg);
+		return EXIT_UNREACHABLE;
+	}
+	if (client_call(*c, type, body, NULL, NULL, r, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", ctx->prog, e.msg);
+		client_reply_free(r);
+		client_close(*c);
+		*c = NULL;
+		return EXIT_UNREACHABLE;
+	}
+	return r->ok ? EXIT_OK : client_report_error(ctx, r);
+}
+
+/* Parse only --json; returns 0, or EXIT_USAGE. */
+static int cache__json_opt(struct client_ctx *ctx, int argc, char **argv, int *json, int min_args)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	int opt;
+
+	*json = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 'j')
+			return EXIT_USAGE;
+		*json = 1;
+	}
+	if (argc - optind < min_args || (min_args == 0 && optind < argc)) {
+		fprintf(stderr, "%s: cache %s: %s\n", ctx->prog, argv[0],
+			min_args ? "give at least one wheel file" : "takes no arguments");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* An absolute version of path, without resolving symlinks (the file name matters). */
+static char *cache__abspath(const char *path)
+{
+	char *cwd;
+	char *abs;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	cwd = getcwd(NULL, 0);
+	if (cwd == NULL)
+		return xstrdup(path);
+	abs = xasprintf("%s/%s", cwd, path);
+	free(cwd);
+	return abs;
+}
+
+/* A string field or "?" (malloc'd). */
+static char *cache__str(const msgpack_object *m, const char *key)
+{
+	char *s = NULL;
+
+	if (msg_get_str(m, key, false, 8192, &s, NULL) < 0 || s == NULL)
+		return xstrdup("?");
+	return s;
+}
+
+/* An unsigned field, 0 when absent. */
+static uint64_t cache__u(const msgpack_object *m, const char *key)
+{
+	uint64_t v = 0;
+
+	msg_get_uint(m, key, false, &v, NULL);
+	return v;
+}
+
+/* Print one wheel's line (and its warnings); returns 1 when it failed. */
+static int cache__print_result(struct client_ctx *ctx, const msgpack_object *res)
+{
+	bool ok = false;
+	char **warn = NULL;
+	size_t nwarn = 0;
+
+	msg_get_bool(res, "ok", false, &ok, NULL);
+	if (!ok) {
+		char *msg = cache__str(res, "error"), *code = cache__str(res, "code");
+		fprintf(stderr, "error: %s (%s)\n", msg, code);
+		free(msg);
+		free(code);
+		return 1;
+	}
+	char *status = cache__str(res, "status"), *name = cache__str(res, "name");
+	char *version = cache__str(res, "version");
+	if (strcmp(status, "added") == 0)
+		printf("added %s==%s (%" PRIu64 " files, %" PRIu64 " new objects)\n", name, version,
+		       cache__u(res, "files"), cache__u(res, "new_objects"));
+	else
+		printf("cached %s==%s\n", name, version);
+	if (msg_get_str_array(res, "warnings", false, 1000, 8192, &warn, &nwarn, NULL) == 0 &&
+	    warn) {
+		for (size_t i = 0; i < nwarn; i++)
+			fprintf(stderr, "%s: warning: %s\n", ctx->prog, warn[i]);
+		msg_strv_free(warn);
+	}
+	free(status);
+	free(name);
+	free(version);
+	return 0;
+}
+
+/* whlc cache add [--json] WHEEL... */
+static int cache__add(struct client_ctx *ctx, int argc, char **argv)
+{
+	struct client_conn *c = NULL;
+	struct client_reply r;
+	struct msg_map body;
+	msgpack_packer *pk;
+	const msgpack_object *results;
+	int json, rc, failed = 0;
+
+	if ((rc = cache__json_opt(ctx, argc, argv, &json, 1)) != 0)
+		return rc;
+	msg_map_init(&body);
+	pk = msg_add_key(&body, "paths");
+	msgpack_pack_array(pk, (uint32_t)(argc - optind));
+	for (int i = optind; i < argc; i++) {
+		char *abs = cache__abspath(argv[i]);
+		msgpack_pack_str(pk, strlen(abs));
+		msgpack_pack_str_body(pk, abs, strlen(abs));
+		free(abs);
+	}
+	rc = cache__call(ctx, PROTO_CACHE_ADD, &body, &c, &r);
+	msg_map_free(&body);
+	if (c == NULL)
+		return rc;
+	if (rc == EXIT_OK) {
+		results = msg_get(r.body, "results");
+		if (json)
+			client_print_json(r.body);
+		if (results && results->type == MSGPACK_OBJECT_ARRAY) {
+			for (uint32_t i = 0; i < results->via.array.size; i++) {
+				const msgpack_object *o = &results->via.array.ptr[i];
+				if (json) {
+					bool ok = false;
+					msg_get_bool(o, "ok", false, &ok, NULL);
+					failed += !ok;
+				} else {
+					failed += cache__print_result(ctx, o);
+				}
+			}
+		}
+		rc = failed ? EXIT_FAILED : EXIT_OK;
+	}
+	client_reply_free(&r);
+	client_close(c);
+	return rc;
+}
+
+/* Bytes as a human-readable size. */
+static void cache__size(char *buf, size_t n, uint64_t v)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double x = (double)v;
+	int u = 0;
+
+	while (x >= 1024 && u < 4) {
+		x /= 1024;
+		u++;
+	}
+	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", x, units[u]);
+}
+
+/* whlc cache stats [--json] */
+static int cache__stats(struct client_ctx *ctx, int argc, char **argv)
+{
+	struct client_conn *c = NULL;
+	struct client_reply r;
+	int json, rc;
+
+	if ((rc = cache__json_opt(ctx, argc, argv, &json, 0)) != 0)
+		return rc;
+	rc = cache__call(ctx, PROTO_CACHE_STATS, NULL, &c, &r);
+	if (c == NULL)
+		return rc;
+	if (rc == EXIT_OK && json) {
+		client_print_json(r.body);
+	} else if (rc == EXIT_OK) {
+		const msgpack_object *ratio = msg_get(r.body, "dedup_ratio");
+		char *dir = cache__str(r.body, "cache_dir");
+		char logical[32], disk[32];
+		cache__size(logical, sizeof(logical), cache__u(r.body, "logical_bytes"));
+		cache__size(disk, sizeof(disk), cache__u(r.body, "disk_bytes"));
+		printf("cache dir:     %s\n", dir);
+		printf("wheels:        %" PRIu64 " (%" PRIu64 " files)\n",
+		       cache__u(r.body, "wheels"), cache__u(r.body, "files"));
+		printf("objects:       %" PRIu64 "\n", cache__u(r.body, "objects"));
+		printf("logical size:  %s\n", logical);
+		printf("on disk:       %s\n", disk);
+		printf("dedup ratio:   %.2f\n",
+		       ratio && ratio->type == MSGPACK_OBJECT_FLOAT64 ? ratio->via.f64 : 1.0);
+		printf("hits:          %" PRIu64 "\n", cache__u(r.body, "hits"));
+		printf("misses:        %" PRIu64 "\n", cache__u(r.body, "misses"));
+		free(dir);
+	}
+	client_reply_free(&r);
+	client_close(c);
+	return rc;
+}
+
+/* whlc cache dir */
+static int cache__dir(struct client_ctx *ctx, int argc, char **argv)
+{
+	struct client_conn *c = NULL;
+	struct client_reply r;
+	int json, rc;
+
+	if ((rc = cache__json_opt(ctx, argc, argv, &json, 0)) != 0)
+		return rc;
+	rc = cache__call(ctx, PROTO_CACHE_DIR, NULL, &c, &r);
+	if (c == NULL)
+		return rc;
+	if (rc == EXIT_OK && json) {
+		client_print_json(r.body);
+	} else if (rc == EXIT_OK) {
+		char *dir = cache__str(r.body, "cache_dir");
+		printf("%s\n", dir);
+		free(dir);
+	}
+	client_reply_free(&r);
+	client_close(c);
+	return rc;
+}
+
+/* whlc cache add|stats|dir ... */
+int cmd_cache(struct client_ctx *ctx, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return cache__add(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "stats") == 0)
+		return cache__stats(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "dir") == 0)
+		return cache__dir(ctx, argc - 1, argv + 1);
+	fprintf(stderr,
+		"usage: %s cache add [--json] WHEEL... | cache stats [--json] | cache dir\n",
+		ctx->prog);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,90 @@
+/* cache.c: open and close the daemon's store, catalog and ingestion settings. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "daemon.h"
+#include "xalloc.h"
+
+/* Connections in the catalog pool: libuv's workers plus the loop, with room. */
+#define CACHE_CATALOG_CONNS 16
+
+/* Read an optional positive integer from the environment into *out. */
+static int cache__env_u64(const char *name, uint64_t *out, struct err *err)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long long x;
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || *end || x == 0 || v[0] == '-')
+		return err_set(err, -EINVAL, "%s wants a positive integer, got '%s'", name, v);
+	*out = x;
+	return 0;
+}
+
+/* Open the store and catalog under d->cache_dir and hang them off d. */
+int cache_open(struct daemon *d, struct err *err)
+{
+	struct cache *c = xcalloc(1, sizeof(*c));
+	unsigned removed = 0;
+	int ret;
+
+	if (failpoint_init_env(&c->fp) < 0) {
+		ret = err_set(err, -EINVAL, "WHLCD_FAILPOINT wants name[:kill|error], got '%s'",
+			      getenv("WHLCD_FAILPOINT"));
+		goto fail_fp;
+	}
+	if (c->fp.name)
+		log_warn(&d->log, "failure point armed: %s (%s)", c->fp.name,
+			 c->fp.action == FAILPOINT_KILL ? "kill" : "error");
+	if ((ret = store_open(&c->store, d->cache_dir, &removed, err)) < 0)
+		goto fail_fp;
+	if (removed)
+		log_info(&d->log, "removed %u leftover temporary file(s) from %s", removed,
+			 c->store.tmp);
+	c->catalog_path = xasprintf("%s/catalog.db", d->cache_dir);
+	if ((ret = catalog_open(&c->catalog, c->catalog_path, CACHE_CATALOG_CONNS, err)) < 0)
+		goto fail_store;
+	ingest_ctx_init(&c->ingest, &c->store, &c->catalog, &c->fp);
+	if ((ret = cache__env_u64("WHLCD_MAX_UNPACKED", &c->ingest.limits.max_total_size, err)) <
+		0 ||
+	    (ret = cache__env_u64("WHLCD_MAX_RATIO", &c->ingest.limits.max_ratio, err)) < 0)
+		goto fail_catalog;
+	d->cache = c;
+	d->store = &c->store;
+	d->catalog = &c->catalog;
+	return 0;
+fail_catalog:
+	catalog_close(&c->catalog);
+fail_store:
+	store_close(&c->store);
+	free(c->catalog_path);
+fail_fp:
+	failpoint_free(&c->fp);
+	free(c);
+	return ret;
+}
+
+/* Close what cache_open opened (no request may be running). */
+void cache_close(struct daemon *d)
+{
+	struct cache *c = d->cache;
+
+	if (c == NULL)
+		return;
+	catalog_close(&c->catalog);
+	store_close(&c->store);
+	failpoint_free(&c->fp);
+	free(c->catalog_path);
+	free(c);
+	d->cache = NULL;
+	d->store = NULL;
+	d->catalog = NULL;
+}

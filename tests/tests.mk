@@ -8,3 +8,4 @@ include tests/integration/foundation.mk
 include tests/integration/store.mk
 include tests/integration/install.mk
 include tests/integration/fixtures.mk
+include tests/integration/bench.mk

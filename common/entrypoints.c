@@ -118,7 +118,8 @@ static int ep__dups(struct entry_points *out, char **seen, size_t nseen, struct 
 	struct entry_point **v = xreallocarray(NULL, out->n, sizeof(*v));
 	int rc = 0;
 
-	qsort(seen, nseen, sizeof(*seen), ep__strcmp);
+	if (nseen > 1)
+		qsort(seen, nseen, sizeof(*seen), ep__strcmp);
 	for (size_t i = 1; i < nseen; i++)
 		if (strcmp(seen[i - 1], seen[i]) == 0) {
 			rc = err_set(err, -WHLC_EBADWHEEL,

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
 /* Abort when OpenSSL cannot set up a digest: like allocation failure, nothing to recover. */
 static void hash__die(const char *what)
 {
-	(void)what;
+	fprintf(stderr, "whlc: OpenSSL %s failed\n", what);
 	abort();
 }
 

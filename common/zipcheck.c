@@ -753,6 +753,14 @@ static int zip__check_layout(struct zip__ctx *c, struct zip_index *zi, uint64_t 
 	for (size_t i = 0; i < zi->n; i++) {
 		uint64_t end = 0;
 
+		if (v[i]->local_offset >= cd_offset) {
+			rc =
+			    err_set(c->err, -WHLC_EHOSTILE,
+				    "member '%s': local header offset %llu lies outside the file's "
+				    "data area",
+				    v[i]->name, (unsigned long long)v[i]->local_offset);
+			goto out;
+		}
 		if (v[i]->local_offset < at) {
 			rc = err_set(c->err, -WHLC_EHOSTILE, "member '%s' overlaps member '%s'",
 				     v[i]->name, prev);

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -159,12 +160,49 @@ static void test_check_script(void **state)
 	assert_int_equal(check("tool", NULL), -WHLC_EBADWHEEL);
 }
 
+/* Deterministic pseudo-random bytes biased towards the format's special characters. */
+static void random_input(uint32_t *seed, char *buf, size_t *len, const char *alphabet)
+{
+	size_t na = strlen(alphabet);
+
+	*seed = *seed * 1103515245u + 12345u;
+	*len = (*seed >> 16) % 200;
+	for (size_t i = 0; i < *len; i++) {
+		*seed = *seed * 1103515245u + 12345u;
+		uint32_t r = *seed >> 16;
+		buf[i] = r % 8 == 0 ? (char)(r >> 3) : alphabet[(r >> 3) % na];
+	}
+}
+
+/* Arbitrary bytes never crash the parser; failures always carry a message. */
+static void test_random_bytes(void **state)
+{
+	uint32_t seed = 3;
+	char buf[256];
+	size_t len;
+
+	for (int i = 0; i < 20000; i++) {
+		struct entry_points ep;
+		struct err err;
+
+		random_input(&seed, buf, &len, "[]=:.a_b \n#;\t");
+		err_clear(&err);
+		if (entrypoints_parse(buf, len, &ep, &err) == 0) {
+			for (size_t k = 0; k < ep.n; k++)
+				entrypoints_check_script(&ep.v[k], &err);
+			entrypoints_free(&ep);
+		} else {
+			assert_true(err.msg[0] != '\0');
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse),	 cmocka_unit_test(test_delimiter),
 	    cmocka_unit_test(test_malformed),	 cmocka_unit_test(test_same_key_other_group),
-	    cmocka_unit_test(test_check_script),
+	    cmocka_unit_test(test_check_script), cmocka_unit_test(test_random_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -176,13 +177,51 @@ static void test_check_wheel_bad(void **state)
 	}
 }
 
+/* Deterministic pseudo-random bytes biased towards the format's special characters. */
+static void random_input(uint32_t *seed, char *buf, size_t *len, const char *alphabet)
+{
+	size_t na = strlen(alphabet);
+
+	*seed = *seed * 1103515245u + 12345u;
+	*len = (*seed >> 16) % 200;
+	for (size_t i = 0; i < *len; i++) {
+		*seed = *seed * 1103515245u + 12345u;
+		uint32_t r = *seed >> 16;
+		buf[i] = r % 8 == 0 ? (char)(r >> 3) : alphabet[(r >> 3) % na];
+	}
+}
+
+/* Arbitrary bytes never crash the parser; failures always carry a message. */
+static void test_random_bytes(void **state)
+{
+	uint32_t seed = 2;
+	char buf[256];
+	size_t len;
+
+	for (int i = 0; i < 20000; i++) {
+		struct rfc822 h;
+		struct err err;
+		int pure, newer;
+
+		random_input(&seed, buf, &len, "Wheel-Version: 1.0\r\n\t ");
+		err_clear(&err);
+		if (rfc822_parse(buf, len, 20, &h, &err) == 0) {
+			if (rfc822_check_wheel(&h, &pure, &newer, &err) < 0)
+				assert_true(err.msg[0] != '\0');
+			rfc822_free(&h);
+		} else {
+			assert_true(err.msg[0] != '\0');
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_wheel_file),	    cmocka_unit_test(test_folding_crlf),
 	    cmocka_unit_test(test_body_ignored),    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_max_headers),	    cmocka_unit_test(test_check_wheel),
-	    cmocka_unit_test(test_check_wheel_bad),
+	    cmocka_unit_test(test_check_wheel_bad), cmocka_unit_test(test_random_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

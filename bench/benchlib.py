@@ -146,9 +146,9 @@ def make_venv(path, python=PIP_PYTHON):
 
 
 def rmtree(path):
-    """Remove a tree if present."""
+    """Remove a tree if present (rm -rf: several times faster than shutil.rmtree here)."""
     if os.path.lexists(path):
-        shutil.rmtree(path)
+        subprocess.run(["rm", "-rf", "--", path], check=True)
 
 
 class Whlcd:

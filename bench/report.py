@@ -154,6 +154,10 @@ def markdown(res):
                   "| %.3f s | %.1f MB | %d | %.1f | %.0f |"
                   % (ig["median"], ig["bytes"] / 1e6, ig["files"], ig["mb_per_s"],
                      ig["files_per_s"])]
+    if res.get("load"):
+        L += ["", "Load average (1 min) at the start and end of each section: " +
+              ", ".join("%s %.1f/%.1f" % (k, a, b) for k, (a, b) in res["load"].items()) +
+              " (on %s cores; above that, other processes competed for the CPU)." % m["cores"]]
     L += ["", "### Targets (issue 6)", "", "| target | measured | limit | status |",
           "| --- | --- | --- | --- |"]
     for t in res["targets"]:

@@ -54,7 +54,10 @@ class Bench:
     def __init__(self, a):
         self.a = a
         self.work = a.work
-        os.makedirs(self.work, exist_ok=True)
+        # Leftovers of an earlier run are deleted now, before anything is measured.
+        bl.rmtree(self.work)
+        os.makedirs(self.work)
+        self.trash = bl.Trash(os.path.join(self.work, "trash"))
         self.n = 0
         self.res = {"notes": []}
         self.whlc_ok = self._probe_install()
@@ -168,15 +171,16 @@ class Bench:
                     dst = self.path("copy")
                     flags = "-al" if k == "cp_al" else "-a"
                     dt = timed(["cp", flags, ref, dst])
-                    bl.rmtree(dst)
+                    self.trash.put(dst)
                 elif k == "whlc_cold":
                     d, v = self.daemon(), self.venv()
                     if self.res.setdefault("memory", {}).get("idle_rss") is None:
                         self.res["memory"]["idle_rss"] = bl.proc_mem(d.proc.pid)["rss"]
                     dt = timed(self.whlc_argv(d, v, self.wheels))
                     peaks["cold"].append(bl.proc_mem(d.proc.pid)["hwm"])
-                    d.stop(remove=True)
-                    bl.rmtree(v)
+                    d.stop()
+                    self.trash.put(d.base)
+                    self.trash.put(v)
                 else:
                     v = self.venv()
                     if k == "whlc_warm":
@@ -192,7 +196,7 @@ class Bench:
                     if keep and "disk" in self.only and len(self.kept[keep]) < 10:
                         self.kept[keep].append(v)
                     else:
-                        bl.rmtree(v)
+                        self.trash.put(v)
                 times[k].append(dt)
                 print(": %.3f s" % dt, flush=True)
         out = {k: summary(v) for k, v in times.items()}
@@ -212,7 +216,7 @@ class Bench:
             self.res["memory"]["peak_cold"] = max(peaks["cold"])
         if peaks["warm"]:
             self.res["memory"]["peak_warm"] = max(peaks["warm"])
-        bl.rmtree(ref)
+        self.trash.put(ref)
 
     def small_wheel(self):
         """The small wheel of section 'small': six if present, else the smallest."""
@@ -237,7 +241,7 @@ class Bench:
                 else:
                     argv = self.installer_argv(v, [w])
                 times[k].append(timed(argv))
-                bl.rmtree(v)
+                self.trash.put(v)
         out = {k: summary(v) for k, v in times.items()}
         if not self.whlc_ok:
             out["whlc"] = {"skipped": NO_INSTALL}
@@ -276,7 +280,7 @@ class Bench:
             out["whlc"] = {"skipped": NO_INSTALL}
         for k in ("whlc", "pip"):
             for v in self.kept[k]:
-                bl.rmtree(v)
+                self.trash.put(v)
             self.kept[k] = []
         self.res["disk"] = out
         print("disk: %s" % json.dumps({k: out[k].get("added_fraction") for k in ("whlc", "pip")}),
@@ -289,7 +293,8 @@ class Bench:
             d = self.daemon()
             time.sleep(0.5)
             mem["idle_rss"] = bl.proc_mem(d.proc.pid)["rss"]
-            d.stop(remove=True)
+            d.stop()
+            self.trash.put(d.base)
         if not self.whlc_ok:
             mem["skipped"] = NO_INSTALL + " (peaks not measured)"
             if mem.get("idle_rss"):
@@ -300,14 +305,15 @@ class Bench:
             mem["idle_rss"] = bl.proc_mem(d.proc.pid)["rss"]
             timed(self.whlc_argv(d, v, self.wheels))
             mem["peak_cold"] = bl.proc_mem(d.proc.pid)["hwm"]
-            d.stop(remove=True)
-            bl.rmtree(v)
+            d.stop()
+            self.trash.put(d.base)
+            self.trash.put(v)
         if "peak_warm" not in mem:
             d, v = self.warm_daemon(), self.venv()
             bl.reset_peak(d.proc.pid)
             timed(self.whlc_argv(d, v, self.wheels))
             mem["peak_warm"] = bl.proc_mem(d.proc.pid)["hwm"]
-            bl.rmtree(v)
+            self.trash.put(v)
         time.sleep(1.0)
         mem["idle_rss_after"] = bl.proc_mem(self.warm_daemon().proc.pid)["rss"]
         mem["idle_rss_max"] = max(mem["idle_rss"], mem["idle_rss_after"])
@@ -338,7 +344,7 @@ class Bench:
                         raise RuntimeError("concurrent whlc install exited %r" % rcs)
                 times[k].append(time.perf_counter() - t0)
                 for v in vs:
-                    bl.rmtree(v)
+                    self.trash.put(v)
                 print("  concurrency run %d: %s %.3f s" % (i + 1, k, times[k][-1]), flush=True)
         out = {k: summary(v) for k, v in times.items()}
         out["ratio"] = out["concurrent"]["median"] / out["sequential"]["median"]
@@ -356,7 +362,8 @@ class Bench:
         for i in range(self.a.runs):
             d = self.daemon()
             times.append(timed(d.client("cache", "add", *wheels)))
-            d.stop(remove=True)
+            d.stop()
+            self.trash.put(d.base)
         med = bl.median(times)
         self.res["ingest"] = {"wheels": len(wheels), "list": [os.path.basename(w) for w in wheels],
                               "bytes": st["bytes"], "files": st["files"],
@@ -386,10 +393,9 @@ class Bench:
                     self.res.setdefault("load", {})[s] = [load0, os.getloadavg()[0]]
         finally:
             if self.warmd:
-                self.warmd.stop(remove=True)
-            for k in self.kept:
-                for v in self.kept[k]:
-                    bl.rmtree(v)
+                self.warmd.stop()
+            print("removing %s (deferred removals)" % self.work, flush=True)
+            bl.rmtree(self.work)
         self.res["targets"] = report.targets(self.res)
         os.makedirs(self.a.out, exist_ok=True)
         with open(os.path.join(self.a.out, "bench-results.json"), "w") as f:

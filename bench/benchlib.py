@@ -9,6 +9,7 @@ import os
 import platform
 import re
 import shutil
+import stat
 import statistics
 import subprocess
 import time
@@ -30,6 +31,7 @@ def disk_usage(roots):
     """
     seen = set()
     apparent = allocated = 0
+    by_kind = {"dir": 0, "file": 0, "symlink": 0, "other": 0}
     for root in roots:
         stack = [root]
         while stack:
@@ -39,14 +41,19 @@ def disk_usage(roots):
             except FileNotFoundError:
                 continue
             key = (st.st_dev, st.st_ino)
+            isdir = stat.S_ISDIR(st.st_mode)
             if key not in seen:
                 seen.add(key)
                 apparent += st.st_size
                 allocated += st.st_blocks * 512
-            if os.path.isdir(path) and not os.path.islink(path):
+                kind = "dir" if isdir else "file" if stat.S_ISREG(st.st_mode) else \
+                    "symlink" if stat.S_ISLNK(st.st_mode) else "other"
+                by_kind[kind] += st.st_blocks * 512
+            if isdir:
                 with os.scandir(path) as it:
                     stack.extend(e.path for e in it)
-    return {"apparent": apparent, "allocated": allocated, "inodes": len(seen)}
+    return {"apparent": apparent, "allocated": allocated, "inodes": len(seen),
+            "allocated_by_kind": by_kind}
 
 
 def added_per_venv(roots):
@@ -58,9 +65,12 @@ def added_per_venv(roots):
     first = disk_usage(roots[:1])
     total = disk_usage(roots)
     n = max(len(roots) - 1, 1)
+    kinds = {k: (total["allocated_by_kind"][k] - first["allocated_by_kind"][k]) / n
+             for k in first["allocated_by_kind"]}
     return {"first": first, "all": total,
             "added_apparent": (total["apparent"] - first["apparent"]) / n,
-            "added_allocated": (total["allocated"] - first["allocated"]) / n}
+            "added_allocated": (total["allocated"] - first["allocated"]) / n,
+            "added_allocated_by_kind": kinds}
 
 
 def proc_mem(pid):

@@ -125,6 +125,12 @@ def markdown(res):
                      % (k, d["venvs"], d["first"]["allocated"] / 1e6,
                         d["added_allocated"] / 1e6, d["added_apparent"] / 1e6,
                         d["added_fraction"] * 100))
+        w = dk.get("whlc") or {}
+        if w.get("added_allocated_by_kind") and dk.get("corpus_installed"):
+            L += ["", "whlc's added bytes per extra venv by kind (du): " + ", ".join(
+                "%s %.2f MB (%.2f%%)" % (k, v / 1e6, 100 * v / dk["corpus_installed"])
+                for k, v in sorted(w["added_allocated_by_kind"].items()) if v) +
+                ". A directory cannot be hardlinked: every venv needs its own directory blocks."]
         if dk.get("corpus_installed"):
             L += ["", "Corpus installed size (pip venv minus an empty venv, du): %.1f MB; "
                   "whlc cache on disk: %s." % (dk["corpus_installed"] / 1e6,

@@ -52,6 +52,10 @@ def disk_usage_counts_hardlinked_inodes_once():
         assert benchlib.disk_usage([a, a]) == ua
         per = benchlib.added_per_venv([a, b])
         assert per["added_apparent"] == dirs_b + 8192
+        kinds = per["added_allocated_by_kind"]
+        assert kinds["dir"] == (os.lstat(b).st_blocks + st_dir.st_blocks) * 512, kinds
+        assert kinds["file"] == os.lstat(os.path.join(b, "own.bin")).st_blocks * 512, kinds
+        assert kinds["symlink"] == 0, kinds
         # A copy is not free: cp -a duplicates every byte.
         c = os.path.join(d, "c")
         subprocess.run(["cp", "-a", a, c], check=True)

@@ -11,6 +11,13 @@
 #include "err.h"
 #include "frame.h"
 #include "msg.h"
+#include "proto.h"
+
+/* Descriptors passed (SCM_RIGHTS) with the next request; see proto.h. */
+struct client_fds {
+	int fd[PROTO_MAX_FDS];
+	size_t n;
+};
 
 /* Exit codes (documented in --help and the README). */
 enum {
@@ -29,6 +36,8 @@ struct client_ctx {
 	const char *cache_opt;
 	unsigned start_timeout_ms; /* $WHLC_START_TIMEOUT (seconds), default 10 s */
 	pid_t daemon_pid;	   /* pid of the last daemon that answered (SO_PEERCRED) */
+	bool system;		   /* socket_path is the system daemon's (no auto-start) */
+	struct client_fds fds;	   /* sent with the next call, then closed */
 };
 
 /* An open, hello-completed connection to whlcd. */
@@ -38,6 +47,7 @@ struct client_conn {
 	pid_t daemon_pid; /* from SO_PEERCRED */
 	char *daemon_version;
 	struct frame_dec dec;
+	struct client_ctx *ctx; /* set once hello succeeded: ctx->fds go with the next call */
 	char rbuf[64 * 1024];
 	size_t rlen, rpos;
 };
@@ -63,6 +73,18 @@ enum {
  * negative code with a message for the user in e (exit with EXIT_UNREACHABLE).
  */
 int client_connect(struct client_ctx *ctx, unsigned flags, struct client_conn **out, struct err *e);
+
+/*
+ * Queue fd to be passed with the next request (ownership taken); returns its
+ * index for the request body, or -1 (fd closed) when PROTO_MAX_FDS are queued.
+ */
+int client_fds_add(struct client_ctx *ctx, int fd);
+
+/*
+ * Open path read-only (a wheel, or with dir a directory) and queue it; the
+ * index, or -1 with errno when it cannot be opened or queued.
+ */
+int client_fds_open(struct client_ctx *ctx, const char *path, bool dir);
 
 /* Close and free a connection. */
 void client_close(struct client_conn *c);
@@ -110,5 +132,11 @@ extern const size_t client_cmds_len;
 int cmd_status(struct client_ctx *ctx, int argc, char **argv);
 int cmd_daemon(struct client_ctx *ctx, int argc, char **argv);
 int cmd_cache(struct client_ctx *ctx, int argc, char **argv);
+/* whlc cache prune|gc|clear|verify (cmd_cache_life.c); -1 for another subcommand. */
+int cmd_cache_life(struct client_ctx *ctx, int argc, char **argv);
+int cmd_install(struct client_ctx *ctx, int argc, char **argv);
+int cmd_uninstall(struct client_ctx *ctx, int argc, char **argv);
+int cmd_list(struct client_ctx *ctx, int argc, char **argv);
+int cmd_verify(struct client_ctx *ctx, int argc, char **argv);
 
 #endif

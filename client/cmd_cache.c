@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -137,12 +138,20 @@ static int cache__add(struct client_ctx *ctx, int argc, char **argv)
 	msg_map_init(&body);
 	pk = msg_add_key(&body, "paths");
 	msgpack_pack_array(pk, (uint32_t)(argc - optind));
+	int *fdi = xmalloc((size_t)(argc - optind + 1) * sizeof(int));
 	for (int i = optind; i < argc; i++) {
 		char *abs = cache__abspath(argv[i]);
 		msgpack_pack_str(pk, strlen(abs));
 		msgpack_pack_str_body(pk, abs, strlen(abs));
+		/* Passed open: the system daemon reads only what we could (SECURITY.md). */
+		fdi[i - optind] = client_fds_open(ctx, abs, false);
 		free(abs);
 	}
+	pk = msg_add_key(&body, "path_fds");
+	msgpack_pack_array(pk, (uint32_t)(argc - optind));
+	for (int i = 0; i < argc - optind; i++)
+		msgpack_pack_int(pk, fdi[i]);
+	free(fdi);
 	rc = cache__call(ctx, PROTO_CACHE_ADD, &body, &c, &r);
 	msg_map_free(&body);
 	if (c == NULL)
@@ -184,6 +193,44 @@ static void cache__size(char *buf, size_t n, uint64_t v)
 	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", x, units[u]);
 }
 
+/* Print the lifecycle fields of cache-stats (installs, savings, limit, eviction). */
+static void cache__stats_life(const msgpack_object *b)
+{
+	const msgpack_object *inst = msg_get(b, "installs");
+	int64_t last = 0;
+	char buf[32];
+
+	printf("installs:     ");
+	if (inst == NULL || inst->type != MSGPACK_OBJECT_MAP || inst->via.map.size == 0)
+		printf(" 0");
+	for (uint32_t i = 0; inst && inst->type == MSGPACK_OBJECT_MAP && i < inst->via.map.size;
+	     i++) {
+		const msgpack_object_kv *kv = &inst->via.map.ptr[i];
+		if (kv->key.type == MSGPACK_OBJECT_STR &&
+		    kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			printf(" %.*s %" PRIu64, (int)kv->key.via.str.size, kv->key.via.str.ptr,
+			       kv->val.via.u64);
+	}
+	printf("\n");
+	cache__size(buf, sizeof(buf), cache__u(b, "bytes_saved"));
+	printf("saved by links: %s\n", buf);
+	if (cache__u(b, "max_size")) {
+		cache__size(buf, sizeof(buf), cache__u(b, "max_size"));
+		printf("size limit:    %s\n", buf);
+	} else {
+		printf("size limit:    none\n");
+	}
+	msg_get_int(b, "last_eviction", false, &last, NULL);
+	if (last > 0) {
+		time_t t = (time_t)last;
+		char when[64];
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+		printf("last eviction: %s\n", when);
+	} else {
+		printf("last eviction: never\n");
+	}
+}
+
 /* whlc cache stats [--json] */
 static int cache__stats(struct client_ctx *ctx, int argc, char **argv)
 {
@@ -214,6 +261,7 @@ static int cache__stats(struct client_ctx *ctx, int argc, char **argv)
 		       ratio && ratio->type == MSGPACK_OBJECT_FLOAT64 ? ratio->via.f64 : 1.0);
 		printf("hits:          %" PRIu64 "\n", cache__u(r.body, "hits"));
 		printf("misses:        %" PRIu64 "\n", cache__u(r.body, "misses"));
+		cache__stats_life(r.body);
 		free(dir);
 	}
 	client_reply_free(&r);
@@ -254,8 +302,15 @@ int cmd_cache(struct client_ctx *ctx, int argc, char **argv)
 		return cache__stats(ctx, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "dir") == 0)
 		return cache__dir(ctx, argc - 1, argv + 1);
+	if (argc >= 2) {
+		int rc = cmd_cache_life(ctx, argc - 1, argv + 1);
+		if (rc >= 0)
+			return rc;
+	}
 	fprintf(stderr,
-		"usage: %s cache add [--json] WHEEL... | cache stats [--json] | cache dir\n",
+		"usage: %s cache add [--json] WHEEL... | cache stats [--json] | cache dir\n"
+		"       | cache prune [--max-size SIZE] [--older-than DURATION] | cache gc\n"
+		"       | cache clear | cache verify [--repair] [--json]\n",
 		ctx->prog);
 	return EXIT_USAGE;
 }

@@ -47,8 +47,10 @@ static void status__print(const msgpack_object *b)
 	       version ? version : "?", status__u(b, "proto"), pid, up / 3600, up / 60 % 60,
 	       up % 60, autostarted ? ", started by whlc" : "");
 	free(version);
+	status__line(b, "mode:", "mode");
 	status__line(b, "socket:", "socket");
 	status__line(b, "cache dir:", "cache_dir");
+	status__line(b, "config:", "config");
 	status__line(b, "log file:", "log_file");
 	if (status__u(b, "idle_timeout_s"))
 		printf("%-12s exits after %" PRIu64 " s without requests\n",

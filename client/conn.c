@@ -76,6 +76,54 @@ static int conn__write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* Send buf, passing fds (SCM_RIGHTS) with its first bytes. */
+static int conn__send_fds(int fd, const char *buf, size_t len, const int *fds, size_t nfds)
+{
+	union {
+		char b[CMSG_SPACE(PROTO_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {(void *)buf, len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&ctl, 0, sizeof(ctl));
+	mh.msg_control = ctl.b;
+	mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return conn__write_all(fd, buf + n, len - (size_t)n);
+}
+
+/* Queue fd for the next request. */
+int client_fds_add(struct client_ctx *ctx, int fd)
+{
+	if (ctx->fds.n >= PROTO_MAX_FDS) {
+		close(fd);
+		errno = EMFILE;
+		return -1;
+	}
+	ctx->fds.fd[ctx->fds.n] = fd;
+	return (int)ctx->fds.n++;
+}
+
+/* Open path and queue it. */
+int client_fds_open(struct client_ctx *ctx, const char *path, bool dir)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (dir ? O_DIRECTORY : O_NONBLOCK));
+
+	return fd < 0 ? -1 : client_fds_add(ctx, fd);
+}
+
 /* Read the next frame from c into out. */
 static int conn__read_frame(struct client_conn *c, msgpack_unpacked *out, struct err *e)
 {
@@ -138,11 +186,16 @@ int client_call(struct client_conn *c, uint32_t type, const struct msg_map *body
 		client_event_fn on_event, void *arg, struct client_reply *reply, struct err *e)
 {
 	uint64_t id = c->next_id++;
-	size_t len;
-	char *frame = msg_frame(type, id, body, &len);
-	int rc = conn__write_all(c->fd, frame, len);
+	size_t len, nfds = c->ctx ? c->ctx->fds.n : 0;
+	char *frame = msg_frame_fds(type, id, body, nfds, &len);
+	int rc = nfds ? conn__send_fds(c->fd, frame, len, c->ctx->fds.fd, nfds)
+		      : conn__write_all(c->fd, frame, len);
 
 	free(frame);
+	for (size_t i = 0; i < nfds; i++)
+		close(c->ctx->fds.fd[i]);
+	if (c->ctx)
+		c->ctx->fds.n = 0;
 	memset(reply, 0, sizeof(*reply));
 	msgpack_unpacked_init(&reply->msg);
 	/* A daemon that refused us has closed its side: its error reply may still be readable. */
@@ -249,6 +302,8 @@ static int conn__hello(struct client_conn *c, bool *auto_started, struct err *e)
 		goto out;
 	}
 	rc = proto_code_from_name(r.code);
+	if (rc == 0 && strcmp(r.code, err_code_name(-WHLC_ELIMIT)) == 0)
+		rc = -WHLC_ELIMIT; /* connection limit: client_connect waits for a free slot */
 	if (rc == 0)
 		rc = -WHLC_EPROTO;
 	err_set(e, rc, "%s", r.message);
@@ -260,7 +315,7 @@ out:
 /* Connect and hello, auto-starting and replacing a stale-version daemon as allowed. */
 int client_connect(struct client_ctx *ctx, unsigned flags, struct client_conn **out, struct err *e)
 {
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, busy_deadline = 0;
 	unsigned delay = 1;
 	bool spawned = false, replaced = false;
 	int fd, rc;
@@ -276,11 +331,21 @@ int client_connect(struct client_ctx *ctx, unsigned flags, struct client_conn **
 			ctx->daemon_pid = c->daemon_pid;
 			rc = conn__hello(c, &auto_started, e);
 			if (rc == 0) {
+				c->ctx = ctx;
 				*out = c;
 				return 0;
 			}
 			pid_t pid = c->daemon_pid;
 			client_close(c);
+			if (rc == -WHLC_ELIMIT && busy_deadline == 0)
+				busy_deadline = conn__now_ms() + ctx->start_timeout_ms;
+			if (rc == -WHLC_ELIMIT && conn__now_ms() < busy_deadline) {
+				/* Every connection slot is busy: wait for one, within the start
+				 * timeout. */
+				conn__sleep_ms(delay);
+				delay = delay * 2 > 50 ? 50 : delay * 2;
+				continue;
+			}
 			if (rc == -PROTO_ESHUTDOWN && (flags & CLIENT_AUTOSTART) && !replaced) {
 				/* It is exiting (idle or stopped): wait, then start a new one. */
 				if ((rc = client_wait_daemon_exit(ctx, 60000, e)) < 0)
@@ -310,6 +375,13 @@ int client_connect(struct client_ctx *ctx, unsigned flags, struct client_conn **
 		if (fd != -ENOENT && fd != -ECONNREFUSED)
 			return err_set(e, fd, "cannot connect to whlcd at %s: %s", ctx->socket_path,
 				       strerror(-fd));
+		if (ctx->system)
+			return err_set(
+			    e, fd,
+			    "the system whlcd at %s does not answer (%s): ask an "
+			    "administrator to start it (systemctl start whlcd-system.socket), "
+			    "or set WHLC_SOCKET to use a per-user daemon",
+			    ctx->socket_path, strerror(-fd));
 		if (!(flags & CLIENT_AUTOSTART))
 			return err_set(e, fd, "no whlcd is running on %s", ctx->socket_path);
 		if (!spawned) {

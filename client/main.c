@@ -110,6 +110,12 @@ int main(int argc, char **argv)
 	}
 	v = getenv("WHLC_START_TIMEOUT");
 	ctx.start_timeout_ms = v && atoi(v) > 0 ? (unsigned)atoi(v) * 1000 : 10000;
+	/* The system daemon serves everyone when it runs; --socket and WHLC_SOCKET win. */
+	if ((ctx.socket_opt == NULL || *ctx.socket_opt == '\0') && getenv("WHLC_SOCKET") == NULL &&
+	    paths_system_socket_present()) {
+		ctx.socket_opt = paths_system_socket();
+		ctx.system = true;
+	}
 	if ((ctx.socket_path = paths_socket(ctx.socket_opt, &e)) == NULL ||
 	    (ctx.cache_dir = paths_cache_dir(ctx.cache_opt, &e)) == NULL) {
 		fprintf(stderr, "whlc: %s\n", e.msg);

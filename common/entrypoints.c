@@ -163,18 +163,18 @@ static int ep__add(struct entry_points *out, const char *group, const char *k, s
 }
 
 /*
- * Parse entry_points.txt. Like configparser: comments are whole lines whose
- * first non-blank character is '#' or ';'; a line indented deeper than the
- * option above it would continue that option's value, which can never form a
- * valid entry point, so it is an error; duplicate sections and duplicate keys
- * in a section are errors (configparser's strict mode).
+ * Parse entry_points.txt the way pip reads it (importlib.metadata and
+ * pkg_resources both strip every line): indentation is ignored, so an indented
+ * `name = mod:attr` is an entry like any other; comments are whole lines whose
+ * first non-blank character is '#' or ';'; duplicate sections and duplicate
+ * keys in a section are errors (they make the launcher set ambiguous).
  */
 int entrypoints_parse(const char *buf, size_t len, struct entry_points *out, struct err *err)
 {
 	char *group = NULL;
 	char **seen = NULL;
-	size_t nseen = 0, pos = 0, lineno = 0, opt_indent = 0;
-	int have_opt = 0, rc = 0;
+	size_t nseen = 0, pos = 0, lineno = 0;
+	int rc = 0;
 
 	out->n = 0;
 	out->v = NULL;
@@ -188,20 +188,9 @@ int entrypoints_parse(const char *buf, size_t len, struct entry_points *out, str
 
 		pos = (size_t)(e - buf) + (nl != NULL);
 		lineno++;
-		while (s < e && ep__space(*s) && *s != '\r')
-			s++;
-		size_t indent = (size_t)(s - line);
 		ep__trim(&s, &e);
 		if (s == e || *s == '#' || *s == ';')
 			continue;
-		if (have_opt && indent > opt_indent) {
-			rc = err_set(
-			    err, -WHLC_EBADWHEEL,
-			    "entry_points.txt line %zu: continuation lines are not valid in "
-			    "an entry point",
-			    lineno);
-			goto out;
-		}
 		if (*s == '[') {
 			if (e[-1] != ']' || e - s < 3) {
 				rc = err_set(err, -WHLC_EBADWHEEL,
@@ -213,7 +202,6 @@ int entrypoints_parse(const char *buf, size_t len, struct entry_points *out, str
 			group = xstrndup(s + 1, (size_t)(e - s - 2));
 			seen = xreallocarray(seen, nseen + 1, sizeof(*seen));
 			seen[nseen++] = xstrdup(group);
-			have_opt = 0;
 			continue;
 		}
 		if (group == NULL) {
@@ -240,8 +228,6 @@ int entrypoints_parse(const char *buf, size_t len, struct entry_points *out, str
 		rc = ep__add(out, group, ks, (size_t)(ke - ks), vs, ve, lineno, err);
 		if (rc < 0)
 			goto out;
-		have_opt = 1;
-		opt_indent = indent;
 	}
 	rc = ep__dups(out, seen, nseen, err);
 out:

@@ -13,13 +13,13 @@
  */
 enum {
 	WHLC_EBADWHEEL = 1000, /* malformed wheel: name, WHEEL, METADATA, layout */
-	WHLC_EHOSTILE,         /* archive structure attack: traversal, overlap, bomb... */
-	WHLC_ERECORD,          /* RECORD missing, malformed, or disagreeing with the archive */
-	WHLC_ELIMIT,           /* a configured limit was exceeded */
-	WHLC_EPROTO,           /* malformed protocol input */
-	WHLC_EINCOMPAT,        /* wheel not compatible with the interpreter */
-	WHLC_ECONFLICT,        /* existing installation prevents the operation */
-	WHLC_ECORRUPT,         /* store or catalog inconsistency */
+	WHLC_EHOSTILE,	       /* archive structure attack: traversal, overlap, bomb... */
+	WHLC_ERECORD,	       /* RECORD missing, malformed, or disagreeing with the archive */
+	WHLC_ELIMIT,	       /* a configured limit was exceeded */
+	WHLC_EPROTO,	       /* malformed protocol input */
+	WHLC_EINCOMPAT,	       /* wheel not compatible with the interpreter */
+	WHLC_ECONFLICT,	       /* existing installation prevents the operation */
+	WHLC_ECORRUPT,	       /* store or catalog inconsistency */
 };
 
 struct err {

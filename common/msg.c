@@ -140,12 +140,21 @@ static char *msg__finish(struct strbuf *sb, size_t *len)
 /* Build one complete frame {type, id, body}. */
 char *msg_frame(uint64_t type, uint64_t id, const struct msg_map *body, size_t *len)
 {
+	return msg_frame_fds(type, id, body, 0, len);
+}
+
+/* Build a request frame announcing nfds descriptors (sent with its first bytes). */
+char *msg_frame_fds(uint64_t type, uint64_t id, const struct msg_map *body, size_t nfds,
+		    size_t *len)
+{
 	struct msg_map env;
 	struct strbuf out = STRBUF_INIT;
 
 	msg_map_init(&env);
 	msg_add_uint(&env, PROTO_K_TYPE, type);
 	msg_add_uint(&env, PROTO_K_ID, id);
+	if (nfds > 0)
+		msg_add_uint(&env, PROTO_K_FDS, nfds);
 	msg_add_key(&env, PROTO_K_BODY);
 	if (body != NULL) {
 		msg_map_encode(body, &env.sb);

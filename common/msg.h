@@ -50,6 +50,10 @@ void msg_map_encode(const struct msg_map *m, struct strbuf *out);
  */
 char *msg_frame(uint64_t type, uint64_t id, const struct msg_map *body, size_t *len);
 
+/* Same, announcing nfds descriptors in the envelope ("fds", see proto.h). */
+char *msg_frame_fds(uint64_t type, uint64_t id, const struct msg_map *body, size_t nfds,
+		    size_t *len);
+
 /* Build an error-reply frame {type: error, id, code: name, message, body: details?}. */
 char *msg_error_frame(uint64_t id, int code, const char *message, const struct msg_map *details,
 		      size_t *len);

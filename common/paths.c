@@ -49,6 +49,22 @@ char *paths_socket(const char *opt, struct err *e)
 	return xasprintf("/tmp/whlc-%lu/whlcd.sock", (unsigned long)getuid());
 }
 
+/* The system daemon's socket. */
+const char *paths_system_socket(void)
+{
+	const char *v = paths__env("WHLC_SYSTEM_SOCKET");
+
+	return v != NULL && v[0] == '/' ? v : "/run/whlc/whlcd.sock";
+}
+
+/* Is there a socket at the system path? */
+int paths_system_socket_present(void)
+{
+	struct stat st;
+
+	return stat(paths_system_socket(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 /* Cache directory resolution (see paths.h). */
 char *paths_cache_dir(const char *opt, struct err *e)
 {
@@ -163,5 +179,31 @@ int paths_private_dir(const char *dir, uid_t uid, struct err *e)
 			       "socket directory %s has mode %04o; it must not be accessible by "
 			       "group or others (chmod 700 %s)",
 			       dir, (unsigned)(st.st_mode & 07777), dir);
+	return 0;
+}
+
+/* Create dir 0755 if missing and check that only uid (or root) can write it. */
+int paths_shared_dir(const char *dir, uid_t uid, struct err *e)
+{
+	struct stat st;
+	int rc = paths_mkdir_p(dir, 0755, e);
+
+	if (rc < 0)
+		return rc;
+	if (lstat(dir, &st) < 0)
+		return err_set(e, -errno, "cannot stat socket directory %s: %s", dir,
+			       strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return err_set(e, -ENOTDIR,
+			       "socket directory %s is not a directory (or is a symlink): remove "
+			       "it or choose another --socket",
+			       dir);
+	/* root owns it when systemd created it for the socket unit. */
+	if ((st.st_uid != uid && st.st_uid != 0) || (st.st_mode & 022))
+		return err_set(e, -EPERM,
+			       "socket directory %s (owner uid %lu, mode %04o) must be owned by "
+			       "uid %lu or root and writable by nobody else",
+			       dir, (unsigned long)st.st_uid, (unsigned)(st.st_mode & 07777),
+			       (unsigned long)uid);
 	return 0;
 }

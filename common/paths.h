@@ -12,6 +12,15 @@
  */
 char *paths_socket(const char *opt, struct err *e);
 
+/*
+ * The system daemon's socket (whlcd --system): $WHLC_SYSTEM_SOCKET (tests),
+ * else /run/whlc/whlcd.sock.
+ */
+const char *paths_system_socket(void);
+
+/* True when a socket file exists at paths_system_socket() (clients then use it). */
+int paths_system_socket_present(void);
+
 /* Cache directory: opt, else $WHLC_CACHE_DIR, else $XDG_CACHE_HOME/whlc, else ~/.cache/whlc. */
 char *paths_cache_dir(const char *opt, struct err *e);
 
@@ -35,5 +44,11 @@ int paths_mkdir_p(const char *dir, mode_t mode, struct err *e);
  * (not a symlink), owned by uid, with no access for group or others.
  */
 int paths_private_dir(const char *dir, uid_t uid, struct err *e);
+
+/*
+ * Create dir 0755 if missing (system socket directory), then check with lstat
+ * that it is a real directory owned by uid and writable by nobody else.
+ */
+int paths_shared_dir(const char *dir, uid_t uid, struct err *e);
 
 #endif

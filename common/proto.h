@@ -25,12 +25,32 @@
  *                           "message": str, "body": map (optional details)}.
  * "id" is chosen by the client and echoed by every reply and event of that request.
  * Id 0 is used by the daemon for errors about frames it could not read.
+ *
+ * File descriptors. A request may carry open files (SCM_RIGHTS), so that the
+ * daemon acts on what the client could open instead of opening user paths
+ * itself (see SECURITY.md). The client sends the descriptors as ancillary data
+ * of the sendmsg() that carries the first bytes of the frame, and announces
+ * their number in the envelope: {"fds": N} (optional, default 0, at most
+ * PROTO_MAX_FDS). The daemon queues descriptors in arrival order and hands the
+ * first N of its queue to each frame as it completes; bodies refer to them by
+ * index (0..N-1), e.g. install {"venv_fd": 0, "wheel_fds": [1, 2]}. A peer may
+ * have at most PROTO_MAX_FDS descriptors queued; more, a frame announcing more
+ * than arrived, or truncated ancillary data (MSG_CTRUNC) is a protocol error
+ * that closes the connection. Descriptors a request does not use are closed
+ * when it ends; those still queued are closed with the connection.
+ * The change is compatible (fds and the keys naming them are optional), so it
+ * did not bump PROTO_VERSION: a client without them sends paths, which only
+ * the per-user daemon accepts.
  */
 #define PROTO_K_TYPE	"type"
 #define PROTO_K_ID	"id"
 #define PROTO_K_BODY	"body"
 #define PROTO_K_CODE	"code"
 #define PROTO_K_MESSAGE "message"
+#define PROTO_K_FDS	"fds"
+
+/* Descriptors one frame may carry (and one peer may have queued); the kernel allows 253. */
+#define PROTO_MAX_FDS 250
 
 /* Message type ids. Explicit numbers, never reused or renumbered. */
 enum proto_type {
@@ -44,6 +64,8 @@ enum proto_type {
 	PROTO_STATUS = 17,     /* {} -> daemon state and counters */
 	PROTO_SHUTDOWN = 18,   /* {} -> {} then the daemon exits gracefully */
 	PROTO_TEST_SLEEP = 19, /* {ms, events} only with whlcd --test-mode (tests) */
+	PROTO_TEST_PIN = 20,   /* {wheel_id, pin} only with --test-mode: pin as an install does */
+	PROTO_TEST_PLAN = 21,  /* {path} only with --test-mode: the pre-link object check */
 
 	/* Reserved for issue 4 (store and catalog); not exposed yet. */
 	PROTO_CACHE_ADD = 32,

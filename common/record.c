@@ -180,6 +180,52 @@ static int record__cmp(const void *a, const void *b)
 	return strcmp((*x)->path, (*y)->path);
 }
 
+/* True when two rows say the same thing about the same path. */
+static int record__same(const struct record_row *a, const struct record_row *b)
+{
+	return strcmp(a->algo, b->algo) == 0 && a->digest_len == b->digest_len &&
+	       memcmp(a->digest, b->digest, a->digest_len) == 0 && a->size == b->size;
+}
+
+/*
+ * Sort the rows for record_find. A path listed twice with identical rows is
+ * kept once: pip writes that for a .data script replaced by a launcher of the
+ * same name. Listed twice with different hashes or sizes is an error.
+ */
+static int record__index(struct record *r, struct err *err)
+{
+	size_t kept = 0;
+	int dups = 0;
+
+	r->sorted = xreallocarray(NULL, r->n, sizeof(*r->sorted));
+	for (size_t i = 0; i < r->n; i++)
+		r->sorted[i] = &r->rows[i];
+	qsort(r->sorted, r->n, sizeof(*r->sorted), record__cmp);
+	for (size_t i = 1; i < r->n; i++) {
+		if (strcmp(r->sorted[i - 1]->path, r->sorted[i]->path) != 0)
+			continue;
+		if (!record__same(r->sorted[i - 1], r->sorted[i]))
+			return err_set(err, -WHLC_ERECORD,
+				       "RECORD lists '%s' more than once, with different hashes "
+				       "or sizes",
+				       r->sorted[i]->path);
+		free(r->sorted[i]->path);
+		r->sorted[i]->path = NULL; /* drop the later copy */
+		r->sorted[i] = r->sorted[i - 1];
+		dups = 1;
+	}
+	if (!dups)
+		return 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->rows[i].path != NULL)
+			r->rows[kept++] = r->rows[i];
+	r->n = kept;
+	for (size_t i = 0; i < r->n; i++)
+		r->sorted[i] = &r->rows[i];
+	qsort(r->sorted, r->n, sizeof(*r->sorted), record__cmp);
+	return 0;
+}
+
 /* Parse one row of three fields at c into row; 0 or negative code. */
 static int record__row(struct record__csv *c, struct strbuf *f, struct record_row *row,
 		       struct err *err)
@@ -274,16 +320,8 @@ int record_parse(const char *buf, size_t len, size_t max_rows, struct record *ou
 			goto fail;
 		out->n++;
 	}
-	out->sorted = xreallocarray(NULL, out->n, sizeof(*out->sorted));
-	for (size_t i = 0; i < out->n; i++)
-		out->sorted[i] = &out->rows[i];
-	qsort(out->sorted, out->n, sizeof(*out->sorted), record__cmp);
-	for (size_t i = 1; i < out->n; i++)
-		if (strcmp(out->sorted[i - 1]->path, out->sorted[i]->path) == 0) {
-			rc = err_set(err, -WHLC_ERECORD, "RECORD lists '%s' more than once",
-				     out->sorted[i]->path);
-			goto fail;
-		}
+	if ((rc = record__index(out, err)) < 0)
+		goto fail;
 	strbuf_free(&f);
 	return 0;
 fail:

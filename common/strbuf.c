@@ -21,6 +21,7 @@ void strbuf_grow(struct strbuf *sb, size_t extra)
 	while (sb->cap < need)
 		sb->cap *= 2;
 	sb->buf = xrealloc(sb->buf, sb->cap);
+	sb->buf[sb->len] = '\0';
 }
 
 /* Append len bytes. */

@@ -7,6 +7,8 @@
 
 #include "cache.h"
 #include "daemon.h"
+#include "lifecycle.h"
+#include "sysmode.h"
 #include "xalloc.h"
 
 /* Connections in the catalog pool: libuv's workers plus the loop, with room. */
@@ -41,6 +43,21 @@ int cache_open(struct daemon *d, struct err *err)
 			      getenv("WHLCD_FAILPOINT"));
 		goto fail_fp;
 	}
+	settings_defaults(&c->cfg);
+	{
+		/* One file, one syntax: system mode's allow-lists sit beside these keys. */
+		char *path = d->sys ? xstrdup(d->sys->config_path) : settings_default_path();
+		ret = settings_load(&c->cfg, path, d->sys ? sysmode_keys : NULL, err);
+		free(path);
+		if (ret < 0)
+			goto fail_fp;
+	}
+	if (d->opts.max_size_opt &&
+	    settings_parse_size(d->opts.max_size_opt, &c->cfg.max_size) < 0) {
+		ret = err_set(err, -EINVAL, "--max-size wants a size like 10G or 500M, got '%s'",
+			      d->opts.max_size_opt);
+		goto fail_fp;
+	}
 	if (c->fp.name)
 		log_warn(&d->log, "failure point armed: %s (%s)", c->fp.name,
 			 c->fp.action == FAILPOINT_KILL ? "kill" : "error");
@@ -57,9 +74,18 @@ int cache_open(struct daemon *d, struct err *err)
 		0 ||
 	    (ret = cache__env_u64("WHLCD_MAX_RATIO", &c->ingest.limits.max_ratio, err)) < 0)
 		goto fail_catalog;
+	pthread_mutex_init(&c->pin_mu, NULL);
+	pthread_mutex_init(&c->life_mu, NULL);
+	c->d = d;
 	d->cache = c;
 	d->store = &c->store;
 	d->catalog = &c->catalog;
+	if (c->cfg.max_size || c->cfg.path)
+		log_info(&d->log, "cache size limit %llu bytes, grace period %llds%s%s",
+			 (unsigned long long)c->cfg.max_size, (long long)c->cfg.grace_s,
+			 c->cfg.path ? ", config " : "", c->cfg.path ? c->cfg.path : "");
+	if (d->loop)
+		cache_start_background(d);
 	return 0;
 fail_catalog:
 	catalog_close(&c->catalog);
@@ -67,6 +93,7 @@ fail_store:
 	store_close(&c->store);
 	free(c->catalog_path);
 fail_fp:
+	settings_free(&c->cfg);
 	failpoint_free(&c->fp);
 	free(c);
 	return ret;
@@ -79,6 +106,16 @@ void cache_close(struct daemon *d)
 
 	if (c == NULL)
 		return;
+	if (c->scan_complete) {
+		struct err e;
+		if (cache_snapshot_save(c, &e) < 0)
+			log_warn(&d->log, "cannot save the store snapshot: %s", e.msg);
+	}
+	pthread_mutex_destroy(&c->pin_mu);
+	pthread_mutex_destroy(&c->life_mu);
+	free(c->pins);
+	free(c->bg_state);
+	settings_free(&c->cfg);
 	catalog_close(&c->catalog);
 	store_close(&c->store);
 	failpoint_free(&c->fp);

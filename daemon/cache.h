@@ -11,13 +11,25 @@
 #ifndef WHLC_CACHE_H
 #define WHLC_CACHE_H
 
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <uv.h>
+
 #include "catalog.h"
 #include "err.h"
 #include "failpoint.h"
 #include "ingest.h"
+#include "settings.h"
 #include "store.h"
 
 struct daemon;
+
+/* One pinned wheel (see lifecycle.h). */
+struct cache_pin {
+	int64_t wheel_id;
+	unsigned count;
+};
 
 struct cache {
 	struct store store;
@@ -25,6 +37,26 @@ struct cache {
 	struct failpoint fp;
 	struct ingest_ctx ingest;
 	char *catalog_path;
+	struct settings cfg; /* config file + whlcd options */
+
+	/* Pins: wheels being installed (lifecycle.h). */
+	pthread_mutex_t pin_mu;
+	struct cache_pin *pins;
+	size_t n_pins, cap_pins;
+	/* Serializes operations that remove files (prune, gc, clear, repair, scan). */
+	pthread_mutex_t life_mu;
+
+	/* Background work (loop thread only, except the work functions). */
+	struct daemon *d;
+	uv_work_t bg_work;
+	bool bg_running;    /* bg_work queued or running */
+	bool bg_again;	    /* growth noted while running: check again */
+	bool scan_pending;  /* startup scan not finished */
+	unsigned scan_next; /* next fan-out directory of the startup scan */
+	/* Fan-out directory mtimes of the clean-shutdown snapshot (-1: scan it). */
+	int64_t snap[256];
+	bool scan_complete; /* every fan-out consistent: a snapshot may be saved */
+	void *bg_state;	    /* result of the background work item (evict.c) */
 };
 
 /* Open the store and catalog under d->cache_dir and hang them off d. */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "ident.h"
 #include "catalog_schema.h"
 #include "xalloc.h"
 
@@ -25,6 +26,7 @@ enum catalog__st {
 	ST_STAT_PUT,
 	ST_OBJ_GET,
 	ST_OBJ_INSERT,
+	ST_OBJ_HEAL,
 	ST_MEMBER_INSERT,
 	ST_PLAN,
 	ST_COUNTER_ADD,
@@ -56,10 +58,14 @@ static const char *const catalog__sql[ST__COUNT] = {
     [ST_OBJ_GET] = "SELECT id FROM objects WHERE sha256 = ?1 AND exec = ?2",
     [ST_OBJ_INSERT] = "INSERT OR IGNORE INTO objects (sha256, exec, size, added_at)"
 		      " VALUES (?1, ?2, ?3, ?4)",
+    /* A row marked missing or quarantined is healed by the ingest that publishes
+       the object again (issue 7: repaired on next use). */
+    [ST_OBJ_HEAL] = "UPDATE objects SET state = 0, verified_size = NULL,"
+		    " verified_mtime_ns = NULL, added_at = ?2 WHERE id = ?1 AND state != 0",
     [ST_MEMBER_INSERT] = "INSERT INTO members (wheel_id, path, object_id, size, exec)"
 			 " VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_PLAN] = "SELECT m.path, o.sha256, m.exec, m.size, o.id, o.state,"
-		" coalesce(o.verified_size, -1), coalesce(o.verified_mtime_ns, -1)"
+		" coalesce(o.verified_size, -1), coalesce(o.verified_mtime_ns, -1), o.added_at"
 		" FROM members m JOIN objects o ON o.id = m.object_id"
 		" WHERE m.wheel_id = ?1 ORDER BY m.path",
     [ST_COUNTER_ADD] = "INSERT INTO counters (name, value) VALUES (?1, ?2)"
@@ -279,6 +285,8 @@ struct catalog_conn *catalog_acquire(struct catalog *c, struct err *err)
 {
 	struct catalog_conn *cc = NULL;
 
+	/* A thread acting as a user (system mode) uses the catalog as the daemon. */
+	ident_suspend();
 	pthread_mutex_lock(&c->mu);
 	while (c->idle == NULL && c->n_open >= c->max_open)
 		pthread_cond_wait(&c->cv, &c->mu);
@@ -295,6 +303,7 @@ struct catalog_conn *catalog_acquire(struct catalog *c, struct err *err)
 		c->n_open--;
 		pthread_cond_signal(&c->cv);
 		pthread_mutex_unlock(&c->mu);
+		ident_resume();
 		return NULL;
 	}
 	return cc;
@@ -312,6 +321,7 @@ void catalog_release(struct catalog *c, struct catalog_conn *cc)
 	c->idle = cc;
 	pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+	ident_resume();
 }
 
 /* BEGIN IMMEDIATE (waits up to the busy timeout for other writers). */
@@ -581,8 +591,19 @@ int catalog_object_put(struct catalog_conn *cc, const uint8_t sha256[32], int ex
 	}
 	if (inserted)
 		*inserted = 0;
-	ret = catalog__object_id(cc, sha256, exec, id, err);
-	return ret == -ENOENT ? err_set(err, -WHLC_ECORRUPT, "catalog: object row vanished") : ret;
+	int64_t oid = 0;
+	ret = catalog__object_id(cc, sha256, exec, &oid, err);
+	if (ret == -ENOENT)
+		return err_set(err, -WHLC_ECORRUPT, "catalog: object row vanished");
+	if (ret < 0)
+		return ret;
+	if (id)
+		*id = oid;
+	if ((st = catalog__st(cc, ST_OBJ_HEAL, err)) == NULL)
+		return -WHLC_ECORRUPT;
+	sqlite3_bind_int64(st, 1, oid);
+	sqlite3_bind_int64(st, 2, catalog__now());
+	return catalog__exec_st(cc, st, err, "heal object");
 }
 
 /* Insert one member row of a wheel. In a transaction. */
@@ -632,6 +653,7 @@ int catalog_wheel_plan(struct catalog_conn *cc, int64_t wheel_id, struct catalog
 		m->object_state = sqlite3_column_int(st, 5);
 		m->verified_size = sqlite3_column_int64(st, 6);
 		m->verified_mtime_ns = sqlite3_column_int64(st, 7);
+		m->object_added_at = sqlite3_column_int64(st, 8);
 		out->n++;
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
@@ -650,6 +672,12 @@ void catalog_plan_free(struct catalog_plan *p)
 	free(p->v);
 	p->v = NULL;
 	p->n = 0;
+}
+
+/* The SQLite handle of a connection. */
+sqlite3 *catalog_conn_db(struct catalog_conn *cc)
+{
+	return cc->db;
 }
 
 /* Add delta to a named counter ("hits", "misses", ...). */
@@ -704,4 +732,164 @@ int catalog_stats(struct catalog_conn *cc, struct catalog_stats *out, struct err
 	}
 	catalog__exec(cc->db, "COMMIT", NULL, "stats");
 	return 0;
+}
+
+/* Prepare a one-off statement (install bookkeeping: a few per install, not per member). */
+static sqlite3_stmt *catalog__prep(struct catalog_conn *cc, const char *sql, struct err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(cc->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		catalog__err(cc->db, rc, err, "prepare");
+		return NULL;
+	}
+	return st;
+}
+
+/* Cached interpreter facts for (path, mtime_ns, size): 0 with *facts malloc'd, or -ENOENT. */
+int catalog_interp_get(struct catalog_conn *cc, const char *path, int64_t mtime_ns, int64_t size,
+		       char **facts, struct err *err)
+{
+	sqlite3_stmt *st = catalog__prep(
+	    cc, "SELECT facts FROM interpreters WHERE path = ?1 AND mtime_ns = ?2 AND size = ?3",
+	    err);
+	int rc, ret = -ENOENT;
+
+	if (st == NULL)
+		return -WHLC_ECORRUPT;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, mtime_ns);
+	sqlite3_bind_int64(st, 3, size);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*facts = catalog__text(st, 0);
+		ret = 0;
+	} else if (rc != SQLITE_DONE) {
+		ret = catalog__err(cc->db, rc, err, "interpreter cache");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Store interpreter facts for (path, mtime_ns, size), replacing an older entry. */
+int catalog_interp_put(struct catalog_conn *cc, const char *path, int64_t mtime_ns, int64_t size,
+		       const char *facts, struct err *err)
+{
+	sqlite3_stmt *st = catalog__prep(cc,
+					 "INSERT OR REPLACE INTO interpreters"
+					 " (path, mtime_ns, size, facts, updated_at)"
+					 " VALUES (?1, ?2, ?3, ?4, ?5)",
+					 err);
+	if (st == NULL)
+		return -WHLC_ECORRUPT;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, mtime_ns);
+	sqlite3_bind_int64(st, 3, size);
+	sqlite3_bind_text(st, 4, facts, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, catalog__now());
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : catalog__err(cc->db, rc, err, "interpreter cache");
+}
+
+/* Run a prepared statement with text/int bindings already set; finalizes it. */
+static int catalog__run(struct catalog_conn *cc, sqlite3_stmt *st, struct err *err,
+			const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : catalog__err(cc->db, rc, err, what);
+}
+
+/* Forget which wheel of project norm_name is installed in venv (uninstall or before replace). */
+int catalog_install_forget(struct catalog_conn *cc, const char *venv, const char *norm_name,
+			   struct err *err)
+{
+	sqlite3_stmt *st = catalog__prep(
+	    cc,
+	    "DELETE FROM installs WHERE venv_id = (SELECT id FROM venvs WHERE path = ?1)"
+	    " AND wheel_id IN (SELECT id FROM wheels WHERE norm_name = ?2)",
+	    err);
+	if (st == NULL)
+		return -WHLC_ECORRUPT;
+	sqlite3_bind_text(st, 1, venv, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, norm_name, -1, SQLITE_STATIC);
+	return catalog__run(cc, st, err, "installs");
+}
+
+/* Record that wheel_id is installed in venv (replacing the project's previous row). */
+int catalog_install_record(struct catalog_conn *cc, const char *venv, const char *interpreter,
+			   int64_t wheel_id, const char *norm_name, const char *link_mode,
+			   struct err *err)
+{
+	int64_t now = catalog__now();
+	int ret;
+	sqlite3_stmt *st;
+
+	if ((ret = catalog_begin(cc, err)) < 0)
+		return ret;
+	st = catalog__prep(
+	    cc,
+	    "INSERT INTO venvs (path, interpreter, created_at, last_used_at)"
+	    " VALUES (?1, ?2, ?3, ?3) ON CONFLICT (path) DO UPDATE SET"
+	    " interpreter = excluded.interpreter, last_used_at = excluded.last_used_at",
+	    err);
+	if (st == NULL) {
+		ret = -WHLC_ECORRUPT;
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, venv, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, interpreter, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	if ((ret = catalog__run(cc, st, err, "venvs")) < 0)
+		goto fail;
+	if ((ret = catalog_install_forget(cc, venv, norm_name, err)) < 0)
+		goto fail;
+	st = catalog__prep(
+	    cc,
+	    "INSERT OR REPLACE INTO installs (venv_id, wheel_id, link_mode, installed_at)"
+	    " SELECT id, ?2, ?3, ?4 FROM venvs WHERE path = ?1",
+	    err);
+	if (st == NULL) {
+		ret = -WHLC_ECORRUPT;
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, venv, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, wheel_id);
+	sqlite3_bind_text(st, 3, link_mode, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now);
+	if ((ret = catalog__run(cc, st, err, "installs")) < 0)
+		goto fail;
+	return catalog_commit(cc, err);
+fail:
+	catalog_rollback(cc);
+	return ret;
+}
+
+/* The wheel whlc installed in venv for project norm_name: 0 with *wheel_id, or -ENOENT. */
+int catalog_install_find(struct catalog_conn *cc, const char *venv, const char *norm_name,
+			 int64_t *wheel_id, struct err *err)
+{
+	sqlite3_stmt *st = catalog__prep(cc,
+					 "SELECT i.wheel_id FROM installs i"
+					 " JOIN venvs v ON v.id = i.venv_id"
+					 " JOIN wheels w ON w.id = i.wheel_id"
+					 " WHERE v.path = ?1 AND w.norm_name = ?2",
+					 err);
+	int rc, ret = -ENOENT;
+
+	if (st == NULL)
+		return -WHLC_ECORRUPT;
+	sqlite3_bind_text(st, 1, venv, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, norm_name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*wheel_id = sqlite3_column_int64(st, 0);
+		ret = 0;
+	} else if (rc != SQLITE_DONE) {
+		ret = catalog__err(cc->db, rc, err, "installs");
+	}
+	sqlite3_finalize(st);
+	return ret;
 }

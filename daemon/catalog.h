@@ -68,6 +68,7 @@ struct catalog_member {
 	int64_t object_id;
 	int object_state;			  /* CATALOG_OBJECT_* */
 	int64_t verified_size, verified_mtime_ns; /* -1 when never recorded */
+	int64_t object_added_at;		  /* unix seconds the object row was added */
 };
 
 struct catalog_plan {
@@ -136,9 +137,27 @@ int catalog_wheel_plan(struct catalog_conn *cc, int64_t wheel_id, struct catalog
 		       struct err *err);
 void catalog_plan_free(struct catalog_plan *p);
 
+/* The SQLite handle of a connection (for the lifecycle queries of catalog_life.c). */
+struct sqlite3 *catalog_conn_db(struct catalog_conn *cc);
+
 /* Add delta to a named counter ("hits", "misses", ...). */
 int catalog_counter_add(struct catalog_conn *cc, const char *name, int64_t delta, struct err *err);
 /* Totals for `whlc cache stats`. */
 int catalog_stats(struct catalog_conn *cc, struct catalog_stats *out, struct err *err);
+
+/* Interpreter facts cache (interpreters table), keyed by interpreter path, mtime and size. */
+int catalog_interp_get(struct catalog_conn *cc, const char *path, int64_t mtime_ns, int64_t size,
+		       char **facts, struct err *err);
+int catalog_interp_put(struct catalog_conn *cc, const char *path, int64_t mtime_ns, int64_t size,
+		       const char *facts, struct err *err);
+
+/* Installs bookkeeping (venvs and installs tables): which wheel whlc put in which venv. */
+int catalog_install_record(struct catalog_conn *cc, const char *venv, const char *interpreter,
+			   int64_t wheel_id, const char *norm_name, const char *link_mode,
+			   struct err *err);
+int catalog_install_forget(struct catalog_conn *cc, const char *venv, const char *norm_name,
+			   struct err *err);
+int catalog_install_find(struct catalog_conn *cc, const char *venv, const char *norm_name,
+			 int64_t *wheel_id, struct err *err);
 
 #endif

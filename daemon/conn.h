@@ -4,10 +4,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
 #include "frame.h"
+#include "proto.h"
 #include "request.h"
 
 struct daemon;
@@ -19,13 +21,25 @@ struct conn {
 	struct frame_dec dec;
 	enum conn_state state;
 	struct peer_cred peer;
-	size_t out_pending; /* bytes written but not yet flushed */
-	unsigned inflight;  /* requests of this connection not yet replied */
-	bool closing;	    /* no more reads; closes once output is flushed */
-	bool closed;	    /* uv_close called */
+	size_t out_pending;   /* bytes written but not yet flushed */
+	unsigned inflight;    /* requests of this connection not yet replied */
+	uint64_t progress_ms; /* uv_now at accept or at the last whole request received */
+	bool closing;	      /* no more reads; closes once output is flushed */
+	bool closed;	      /* uv_close called */
 	uv_shutdown_t shutdown_req;
 	struct req *reqs; /* requests still referencing this connection */
 	struct conn *next, *prev;
+	/*
+	 * Reads use recvmsg() on a dup of the socket watched by rpoll, so that
+	 * descriptors sent with SCM_RIGHTS are received (libuv's non-IPC pipe
+	 * reads discard them, and its IPC mode only hands over socket handles).
+	 * Writes, shutdown and close stay on pipe.
+	 */
+	uv_poll_t rpoll;
+	int rfd;		/* the dup, -1 when closed */
+	int handles_open;	/* pipe and rpoll: freed when both are closed */
+	int fdq[PROTO_MAX_FDS]; /* received descriptors not yet claimed by a frame */
+	size_t nfdq;
 	char rbuf[64 * 1024];
 };
 

@@ -1,4 +1,4 @@
-/* crc32.h: CRC-32 as used by zip (polynomial 0x04C11DB7, reflected). */
+/* crc32.h: CRC-32 as used by zip (zlib's implementation). */
 #ifndef WHLC_CRC32_H
 #define WHLC_CRC32_H
 

@@ -16,6 +16,7 @@ struct catalog;
 struct cache;
 struct conn;
 struct req_event_item;
+struct sysmode;
 
 /* Command-line options of whlcd. */
 struct daemon_opts {
@@ -28,6 +29,9 @@ struct daemon_opts {
 	enum log_level log_level; /* --log-level */
 	bool test_mode;		  /* --test-mode: enables test-only requests */
 	const char *test_version; /* --test-version: report this version (tests) */
+	const char *max_size_opt; /* --max-size: cache size limit (overrides the config file) */
+	bool system;		  /* --system: serve every allowed user (daemon/sysmode.h) */
+	const char *config_opt;	  /* --config (system mode) */
 };
 
 /* Counters reported by `whlc status`. Touched on the loop thread only. */
@@ -77,6 +81,7 @@ struct daemon {
 	struct store *store;
 	struct catalog *catalog;
 	struct cache *cache; /* store + catalog + ingestion (daemon/cache.h) */
+	struct sysmode *sys; /* system mode: configuration and allow-list; NULL per user */
 };
 
 /* Stop accepting, finish in-flight requests, then leave the loop (SIGTERM, shutdown, idle). */

@@ -8,9 +8,12 @@
 
 #include "cache.h"
 #include "daemon.h"
+#include "h_life.h"
 #include "handlers.h"
 #include "hash.h"
+#include "lifecycle.h"
 #include "proto.h"
+#include "userfile.h"
 #include "xalloc.h"
 
 #define H_CACHE_MAX_WHEELS 10000
@@ -22,6 +25,7 @@ struct h_add;
 struct h_add_item {
 	struct h_add *batch;
 	char *path;
+	int64_t fd_index; /* descriptor the client passed, -1: none */
 	struct ingest_result res;
 	struct err err;
 	int rc;
@@ -90,7 +94,6 @@ static void h_cache__item_map(const struct h_add_item *it, struct msg_map *m)
 static void h_add_work(struct req *req, void *arg)
 {
 	struct h_add_item *it = arg;
-	struct cache *c = req_daemon(req)->cache;
 	uint64_t t0 = h_cache__ms();
 	struct msg_map ev;
 
@@ -98,7 +101,7 @@ static void h_add_work(struct req *req, void *arg)
 	if (req_client_gone(req))
 		it->rc = err_set(&it->err, -ECANCELED, "%s: client went away", it->path);
 	else
-		it->rc = ingest_wheel(&c->ingest, it->path, &it->res, &it->err);
+		it->rc = userfile_ingest(req, it->path, it->fd_index, &it->res, &it->err);
 	it->ms = h_cache__ms() - t0;
 	msg_map_init(&ev);
 	msg_add_str(&ev, "event", "wheel");
@@ -132,6 +135,7 @@ static void h_add_done(struct req *req, void *arg, int status)
 			 (unsigned long long)it->res.bytes_read, (unsigned long long)it->ms);
 	if (--b->pending > 0)
 		return;
+	cache_note_growth(d);
 	msg_map_init(&m);
 	pk = msg_add_key(&m, "results");
 	msgpack_pack_array(pk, (uint32_t)b->n);
@@ -153,7 +157,11 @@ static void h_add_done(struct req *req, void *arg, int status)
 	free(b);
 }
 
-/* cache-add {paths: [abs path...]} -> {results: [...], failed}; wheels in parallel. */
+/*
+ * cache-add {paths: [abs path...], path_fds?: [descriptor index or -1...]}
+ * -> {results: [...], failed}; wheels in parallel. The system daemon only
+ * reads wheels passed open (path_fds); paths then only name them.
+ */
 void h_cache_add(struct req *req, const msgpack_object *body)
 {
 	struct daemon *d = req_daemon(req);
@@ -161,6 +169,7 @@ void h_cache_add(struct req *req, const msgpack_object *body)
 	struct err e;
 	size_t n = 0;
 	char **paths = NULL;
+	int64_t *fdi = NULL;
 
 	if (d->cache == NULL) {
 		req_reply_error(req, -WHLC_ECORRUPT, "the cache is not open");
@@ -176,6 +185,12 @@ void h_cache_add(struct req *req, const msgpack_object *body)
 		req_reply_error(req, -EINVAL, "cache add needs at least one wheel");
 		return;
 	}
+	if (userfile_indexes(body, "path_fds", n, &fdi, &e) < 0) {
+		msg_strv_free(paths);
+		free(fdi);
+		req_reply_err(req, &e);
+		return;
+	}
 	b = xcalloc(1, sizeof(*b));
 	b->n = b->pending = n;
 	b->paths = paths;
@@ -183,7 +198,9 @@ void h_cache_add(struct req *req, const msgpack_object *body)
 	for (size_t i = 0; i < n; i++) {
 		b->items[i].batch = b;
 		b->items[i].path = paths[i];
+		b->items[i].fd_index = fdi[i];
 	}
+	free(fdi);
 	for (size_t i = 0; i < n; i++) {
 		int rc = req_queue_work(req, h_add_work, h_add_done, &b->items[i]);
 		if (rc < 0) {
@@ -198,6 +215,7 @@ void h_cache_add(struct req *req, const msgpack_object *body)
 /* Result of a cache-stats worker. */
 struct h_stats {
 	struct catalog_stats st;
+	struct h_life_stats life;
 	struct err err;
 	int rc;
 };
@@ -214,6 +232,8 @@ static void h_stats_work(struct req *req, void *arg)
 		return;
 	}
 	s->rc = catalog_stats(cc, &s->st, &s->err);
+	if (s->rc == 0)
+		s->rc = h_life_stats_fill(req_daemon(req)->cache, cc, &s->life, &s->err);
 	catalog_release(cat, cc);
 }
 
@@ -225,6 +245,7 @@ static void h_stats_done(struct req *req, void *arg, int status)
 	struct msg_map m;
 
 	if (status < 0 || s->rc < 0) {
+		h_life_stats_add(&s->life, NULL);
 		if (s->rc < 0)
 			req_reply_err(req, &s->err);
 		else
@@ -244,6 +265,7 @@ static void h_stats_done(struct req *req, void *arg, int status)
 					: 1.0);
 	msg_add_uint(&m, "hits", s->st.hits);
 	msg_add_uint(&m, "misses", s->st.misses);
+	h_life_stats_add(&s->life, &m);
 	req_reply_ok(req, &m);
 	msg_map_free(&m);
 	free(s);

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "cache.h"
+#include "sysmode.h"
 #include "handlers.h"
 #include "proto.h"
 
@@ -26,6 +28,13 @@ void h_status(struct req *req, const msgpack_object *body)
 	msg_add_int(&m, "started", (int64_t)d->started);
 	msg_add_str(&m, "socket", d->socket_path);
 	msg_add_str(&m, "cache_dir", d->cache_dir);
+	msg_add_str(&m, "mode", d->sys ? "system" : "user");
+	if (d->sys) {
+		msg_add_str(&m, "config", d->sys->config_path);
+		msg_add_uint(&m, "caller_uid", req_peer(req)->uid);
+	}
+	if (d->cache)
+		msg_add_uint(&m, "max_size", d->cache->cfg.max_size);
 	msg_add_str(&m, "log_file", d->log_path);
 	msg_add_bool(&m, "auto_started", d->opts.auto_started);
 	msg_add_bool(&m, "socket_activated", d->socket_activated);

@@ -14,6 +14,7 @@
 struct h_sleep {
 	uint64_t ms;
 	uint64_t events;
+	uint64_t event_bytes; /* padding per event (tests of output that piles up) */
 };
 
 /* Worker: sleep ms in steps, sending events progress events. */
@@ -32,6 +33,11 @@ static void h_sleep_work(struct req *req, void *arg)
 			msg_map_init(&m);
 			msg_add_uint(&m, "done", i);
 			msg_add_uint(&m, "total", steps);
+			if (s->event_bytes) {
+				char *pad = xcalloc(1, s->event_bytes);
+				msg_add_bin(&m, "pad", pad, s->event_bytes);
+				free(pad);
+			}
 			req_event(req, &m);
 			msg_map_free(&m);
 		}
@@ -51,7 +57,7 @@ static void h_sleep_done(struct req *req, void *arg, int status)
 	free(s);
 }
 
-/* test-sleep {ms, events} -> {slept_ms}: a long request with progress, for tests. */
+/* test-sleep {ms, events, event_bytes} -> {slept_ms}: a long request with progress, for tests. */
 void h_test_sleep(struct req *req, const msgpack_object *body)
 {
 	struct h_sleep *s = xcalloc(1, sizeof(*s));
@@ -59,15 +65,17 @@ void h_test_sleep(struct req *req, const msgpack_object *body)
 	int rc;
 
 	if (msg_get_uint(body, "ms", true, &s->ms, &e) < 0 ||
-	    msg_get_uint(body, "events", false, &s->events, &e) < 0) {
+	    msg_get_uint(body, "events", false, &s->events, &e) < 0 ||
+	    msg_get_uint(body, "event_bytes", false, &s->event_bytes, &e) < 0) {
 		free(s);
 		req_reply_err(req, &e);
 		return;
 	}
-	if (s->ms > 600000 || s->events > 1000) {
+	if (s->ms > 600000 || s->events > 1000 || s->event_bytes > 65536) {
 		free(s);
-		req_reply_error(req, -EINVAL,
-				"test-sleep allows at most 600000 ms and 1000 events");
+		req_reply_error(
+		    req, -EINVAL,
+		    "test-sleep allows at most 600000 ms, 1000 events and 65536 event_bytes");
 		return;
 	}
 	if ((rc = req_queue_work(req, h_sleep_work, h_sleep_done, s)) < 0) {

@@ -11,5 +11,15 @@ void h_test_sleep(struct req *req, const msgpack_object *body);
 void h_cache_add(struct req *req, const msgpack_object *body);
 void h_cache_stats(struct req *req, const msgpack_object *body);
 void h_cache_dir(struct req *req, const msgpack_object *body);
+void h_cache_prune(struct req *req, const msgpack_object *body);
+void h_cache_gc(struct req *req, const msgpack_object *body);
+void h_cache_clear(struct req *req, const msgpack_object *body);
+void h_cache_verify(struct req *req, const msgpack_object *body);
+void h_test_pin(struct req *req, const msgpack_object *body);
+void h_test_plan(struct req *req, const msgpack_object *body);
+void h_install(struct req *req, const msgpack_object *body);
+void h_uninstall(struct req *req, const msgpack_object *body);
+void h_list(struct req *req, const msgpack_object *body);
+void h_verify(struct req *req, const msgpack_object *body);
 
 #endif

@@ -67,6 +67,7 @@ struct ingest__job {
 	const struct ingest_ctx *ix;
 	const char *path, *base;
 	int fd;
+	unsigned flags; /* INGEST_* */
 	struct stat st;
 	struct wheel_name wn;
 	struct zip_index zi;
@@ -226,12 +227,14 @@ static int ingest__add_object(struct ingest__job *j, size_t idx, const uint8_t s
 	if (in_mem) {
 		if ((ret = store_tmp_create(j->ix->store, tmp, err)) < 0 ||
 		    (ret = store_tmp_write(tmp, j->membuf.buf, j->membuf.len, err)) < 0)
-			return ret;
+			return err_prefix(err, "member '%s'", ze->name);
 	}
 	o->tmp = *tmp;
 	tmp->fd = -1;
 	tmp->name[0] = '\0';
-	return store_tmp_close(&o->tmp, exec, err);
+	if ((ret = store_tmp_close(&o->tmp, exec, err)) < 0)
+		return err_prefix(err, "member '%s'", ze->name);
+	return 0;
 }
 
 /* libarchive's error message without its trailing newline. */
@@ -268,7 +271,7 @@ static int ingest__read_member(struct ingest__job *j, struct archive *a, size_t 
 			       ze->name, (unsigned long long)ze->uncomp_size, INGEST_SPECIAL_MAX);
 	strbuf_reset(&j->membuf);
 	if (!in_mem && (ret = store_tmp_create(j->ix->store, &tmp, err)) < 0)
-		return ret;
+		return err_prefix(err, "member '%s'", ze->name);
 	hash_sha256_init(&h);
 	for (;;) {
 		const void *buf;
@@ -302,8 +305,10 @@ static int ingest__read_member(struct ingest__job *j, struct archive *a, size_t 
 		got += len;
 		if (in_mem)
 			strbuf_add(&j->membuf, buf, len);
-		else if ((ret = store_tmp_write(&tmp, buf, len, err)) < 0)
+		else if ((ret = store_tmp_write(&tmp, buf, len, err)) < 0) {
+			err_prefix(err, "member '%s'", ze->name);
 			goto fail;
+		}
 		if (keep)
 			strbuf_add(keep, buf, len);
 	}
@@ -555,7 +560,7 @@ static int ingest__hit(struct ingest__job *j, struct catalog_wheel *w, int stat_
 	if ((ret = catalog_begin(j->cc, err)) < 0)
 		return ret;
 	if ((ret = catalog_wheel_touch(j->cc, w->id, 0, j->path, err)) < 0 ||
-	    (!stat_hit &&
+	    (!stat_hit && !(j->flags & INGEST_NO_STATCACHE) &&
 	     (ret = catalog_statcache_put(j->cc, (uint64_t)j->st.st_dev, (uint64_t)j->st.st_ino,
 					  (uint64_t)j->st.st_size, ingest__mtime_ns(&j->st),
 					  j->path, w->sha256, err)) < 0) ||
@@ -649,9 +654,10 @@ static int ingest__publish(struct ingest__job *j, struct err *err)
 						 o->exec, err)) < 0)
 			goto fail;
 	}
-	if ((ret = catalog_statcache_put(j->cc, (uint64_t)j->st.st_dev, (uint64_t)j->st.st_ino,
-					 (uint64_t)j->st.st_size, ingest__mtime_ns(&j->st), j->path,
-					 j->sha, err)) < 0 ||
+	if ((!(j->flags & INGEST_NO_STATCACHE) &&
+	     (ret = catalog_statcache_put(j->cc, (uint64_t)j->st.st_dev, (uint64_t)j->st.st_ino,
+					  (uint64_t)j->st.st_size, ingest__mtime_ns(&j->st),
+					  j->path, j->sha, err)) < 0) ||
 	    (ret = catalog_counter_add(j->cc, "misses", 1, err)) < 0 ||
 	    (ret = catalog_commit(j->cc, err)) < 0)
 		goto fail;
@@ -693,8 +699,11 @@ static int ingest__lookup(struct ingest__job *j, struct err *err)
 	uint8_t sha[32];
 	int ret;
 
-	ret = catalog_statcache_get(j->cc, (uint64_t)j->st.st_dev, (uint64_t)j->st.st_ino,
-				    (uint64_t)j->st.st_size, ingest__mtime_ns(&j->st), sha, err);
+	ret = j->flags & INGEST_NO_STATCACHE
+		  ? -ENOENT
+		  : catalog_statcache_get(j->cc, (uint64_t)j->st.st_dev, (uint64_t)j->st.st_ino,
+					  (uint64_t)j->st.st_size, ingest__mtime_ns(&j->st), sha,
+					  err);
 	if (ret < 0 && ret != -ENOENT)
 		return ret;
 	if (ret == 0 && catalog_wheel_by_sha(j->cc, sha, &w, NULL) == 0) {
@@ -752,8 +761,33 @@ static int ingest__run(struct ingest__job *j, struct err *err)
 }
 
 /* Ingest the wheel at path (see ingest.h). */
+/* Tell the user what to do when the cache's filesystem is full (nothing was kept). */
+static void ingest__space_hint(const struct ingest_ctx *ix, struct err *err)
+{
+	size_t n = strlen(err->msg);
+
+	snprintf(err->msg + n, sizeof(err->msg) - n,
+		 "; nothing was added: free space on the filesystem of the cache %s and retry",
+		 ix->store->cache_dir);
+}
+
 int ingest_wheel(const struct ingest_ctx *ix, const char *path, struct ingest_result *res,
 		 struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		memset(res, 0, sizeof(*res));
+		return err_set(err, -errno, "%s: cannot open: %s", path, strerror(errno));
+	}
+	ret = ingest_wheel_fd(ix, fd, path, 0, res, err);
+	close(fd);
+	return ret;
+}
+
+/* Ingest the wheel open on fd, named by path (see ingest.h). */
+int ingest_wheel_fd(const struct ingest_ctx *ix, int fd, const char *path, unsigned flags,
+		    struct ingest_result *res, struct err *err)
 {
 	struct ingest__job j;
 	const char *slash = strrchr(path, '/');
@@ -765,20 +799,18 @@ int ingest_wheel(const struct ingest_ctx *ix, const char *path, struct ingest_re
 	j.path = path;
 	j.base = slash ? slash + 1 : path;
 	j.res = res;
-	j.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (j.fd < 0) {
-		ret = err_set(err, -errno, "%s: cannot open: %s", path, strerror(errno));
-		goto out_res;
-	}
+	j.fd = fd;
+	j.flags = flags;
 	j.cc = catalog_acquire(ix->catalog, err);
 	if (j.cc == NULL) {
 		ret = err->code ? err->code : -WHLC_ECORRUPT;
-		close(j.fd);
 		goto out_res;
 	}
 	ret = ingest__run(&j, err);
 	if (ret < 0)
 		err_prefix(err, "%s", j.base);
+	if (ret == -ENOSPC || ret == -EDQUOT)
+		ingest__space_hint(ix, err);
 	catalog_release(ix->catalog, j.cc);
 	for (size_t i = 0; i < j.n_objs; i++)
 		store_tmp_discard(ix->store, &j.objs[i].tmp);
@@ -792,7 +824,6 @@ int ingest_wheel(const struct ingest_ctx *ix, const char *path, struct ingest_re
 	ingest_layout_free(&j.layout);
 	zip_index_free(&j.zi);
 	wheel_name_free(&j.wn);
-	close(j.fd);
 out_res:
 	if (ret < 0)
 		ingest_result_free(res);

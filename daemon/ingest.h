@@ -63,4 +63,21 @@ int ingest_wheel(const struct ingest_ctx *ix, const char *path, struct ingest_re
 		 struct err *err);
 void ingest_result_free(struct ingest_result *res);
 
+/* Flags of ingest_wheel_fd. */
+enum {
+	/*
+	 * Neither consult nor fill the stat cache: the file is a private snapshot
+	 * (system mode) whose dev/ino/mtime say nothing about its contents later.
+	 */
+	INGEST_NO_STATCACHE = 1 << 0,
+};
+
+/*
+ * Ingest the wheel open on fd (read from its current description; the fd
+ * stays open); path names it in messages and the catalog (its last component
+ * must be the wheel's file name).
+ */
+int ingest_wheel_fd(const struct ingest_ctx *ix, int fd, const char *path, unsigned flags,
+		    struct ingest_result *res, struct err *err);
+
 #endif

@@ -20,6 +20,8 @@
 #include "paths.h"
 #include "proto.h"
 #include "server.h"
+#include "sysmode.h"
+#include "ident.h"
 #include "xalloc.h"
 
 /* Print usage to f. */
@@ -39,6 +41,14 @@ static void usage(FILE *f)
 		"when\n"
 		"                         started by whlc, else 0)\n"
 		"  --log-level LEVEL      error, warn, info (default) or debug\n"
+		"  --max-size SIZE        cache size limit, e.g. 10G (default: max-size in\n"
+		"                         $XDG_CONFIG_HOME/whlc/config, else no limit)\n"
+		"  --system               serve every allowed user of the machine: socket\n"
+		"                         " SYSMODE_SOCKET " (mode 0666, access decided by the\n"
+		"                         daemon), cache " SYSMODE_CACHE_DIR ", configuration\n"
+		"                         " SYSMODE_CONFIG "; needs CAP_SETUID, CAP_SETGID, "
+		"CAP_FOWNER\n"
+		"  --config PATH          system mode configuration (default " SYSMODE_CONFIG ")\n"
 		"  --version              print the version and exit\n"
 		"  --help                 print this help and exit\n"
 		"\n"
@@ -56,6 +66,9 @@ enum {
 	OPT_TESTVERSION,
 	OPT_VERSION,
 	OPT_HELP,
+	OPT_MAXSIZE,
+	OPT_SYSTEM,
+	OPT_CONFIG,
 };
 
 /* Parse argv into o; returns 0, 1 (exit 0 after --help/--version) or 2 (usage error). */
@@ -67,11 +80,14 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 	    {"foreground", no_argument, NULL, OPT_FOREGROUND},
 	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
 	    {"log-level", required_argument, NULL, OPT_LOGLEVEL},
+	    {"max-size", required_argument, NULL, OPT_MAXSIZE},
 	    /* Hidden: set by whlc when it auto-starts the daemon. */
 	    {"auto-started", no_argument, NULL, OPT_AUTO},
 	    /* Hidden, for the test suite only (see README "Testing hooks"). */
 	    {"test-mode", no_argument, NULL, OPT_TESTMODE},
 	    {"test-version", required_argument, NULL, OPT_TESTVERSION},
+	    {"system", no_argument, NULL, OPT_SYSTEM},
+	    {"config", required_argument, NULL, OPT_CONFIG},
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
@@ -111,6 +127,9 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 				return 2;
 			}
 			break;
+		case OPT_MAXSIZE:
+			o->max_size_opt = optarg;
+			break;
 		case OPT_AUTO:
 			o->auto_started = true;
 			break;
@@ -119,6 +138,12 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 			break;
 		case OPT_TESTVERSION:
 			o->test_version = optarg;
+			break;
+		case OPT_SYSTEM:
+			o->system = true;
+			break;
+		case OPT_CONFIG:
+			o->config_opt = optarg;
 			break;
 		case OPT_VERSION:
 			printf("whlcd %s (protocol %d)\n", PACKAGE_VERSION, PROTO_VERSION);
@@ -138,6 +163,44 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 	}
 	if (!o->idle_set && o->auto_started)
 		o->idle_timeout_s = 600;
+	if (o->config_opt && !o->system) {
+		fprintf(stderr, "whlcd: --config is for --system\n");
+		return 2;
+	}
+	return 0;
+}
+
+/*
+ * System mode setup before the socket exists: fixed default paths (never
+ * the environment's), umask 022 so that the store is readable by everyone,
+ * the capabilities the identity switch needs, and the configuration.
+ */
+static int setup_system(struct daemon *d, struct err *e)
+{
+	struct stat st;
+
+	d->sys = xcalloc(1, sizeof(*d->sys));
+	d->socket_path = xstrdup(d->opts.socket_opt ? d->opts.socket_opt : SYSMODE_SOCKET);
+	d->cache_dir = xstrdup(d->opts.cache_opt ? d->opts.cache_opt : SYSMODE_CACHE_DIR);
+	if (d->socket_path[0] != '/' || d->cache_dir[0] != '/')
+		return err_set(e, -EINVAL, "--system wants absolute --socket and --cache-dir");
+	umask(022);
+	if (ident_check_caps(e) < 0)
+		return -EPERM;
+	if (sysmode_load(d->sys, d->opts.config_opt ? d->opts.config_opt : SYSMODE_CONFIG, &d->log,
+			 e) < 0)
+		return -EINVAL;
+	if (paths_mkdir_p(d->cache_dir, 0755, e) < 0)
+		return -EIO;
+	/* Users link from the store: nobody but the daemon may write its directories. */
+	if (lstat(d->cache_dir, &st) < 0)
+		return err_set(e, -errno, "%s: %s", d->cache_dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return err_set(e, -EPERM,
+			       "cache directory %s must be a directory owned by uid %lu and "
+			       "writable by nobody else (mode %04o, owner %lu)",
+			       d->cache_dir, (unsigned long)geteuid(),
+			       (unsigned)(st.st_mode & 07777), (unsigned long)st.st_uid);
 	return 0;
 }
 
@@ -190,12 +253,16 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.version = d.opts.test_version ? d.opts.test_version : PACKAGE_VERSION;
 	log_init(&d.log, 2, d.opts.log_level, "whlcd");
-	if ((d.socket_path = paths_socket(d.opts.socket_opt, &e)) == NULL ||
-	    (d.cache_dir = paths_cache_dir(d.opts.cache_opt, &e)) == NULL)
+	if (d.opts.system) {
+		if (setup_system(&d, &e) < 0)
+			goto fail;
+	} else if ((d.socket_path = paths_socket(d.opts.socket_opt, &e)) == NULL ||
+		   (d.cache_dir = paths_cache_dir(d.opts.cache_opt, &e)) == NULL ||
+		   paths_mkdir_p(d.cache_dir, 0700, &e) < 0)
 		goto fail;
-	d.lock_path = paths_lock_file(d.socket_path);
-	if (paths_mkdir_p(d.cache_dir, 0700, &e) < 0)
-		goto fail;
+	/* The system socket's directory may belong to root (systemd): lock in the cache. */
+	d.lock_path =
+	    d.sys ? xasprintf("%s/whlcd.lock", d.cache_dir) : paths_lock_file(d.socket_path);
 	rc = server_setup(&d, &e);
 	if (rc == 1) {
 		log_debug(&d.log, "another whlcd already serves %s", d.socket_path);
@@ -219,11 +286,11 @@ int main(int argc, char **argv)
 		goto fail;
 	log_info(&d.log,
 		 "whlcd %s (protocol %d) pid %ld listening on %s%s, cache %s; libuv %s, SQLite %s, "
-		 "%s, msgpack-c %s; idle timeout %llus",
+		 "%s, msgpack-c %s; idle timeout %llus%s",
 		 d.version, PROTO_VERSION, (long)getpid(), d.socket_path,
 		 d.socket_activated ? " (systemd socket)" : "", d.cache_dir, uv_version_string(),
 		 sqlite3_libversion(), archive_version_string(), msgpack_version(),
-		 (unsigned long long)d.opts.idle_timeout_s);
+		 (unsigned long long)d.opts.idle_timeout_s, d.sys ? "; system mode" : "");
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	server_cleanup(&d);
 	log_info(&d.log, "exiting: served %llu connection(s), %llu request(s)",
@@ -245,5 +312,9 @@ out:
 	free(d.cache_dir);
 	free(d.lock_path);
 	free(d.log_path);
+	if (d.sys) {
+		sysmode_free(d.sys);
+		free(d.sys);
+	}
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "daemon.h"
@@ -41,6 +42,12 @@ const struct peer_cred *req_peer(const struct req *req)
 	return &req->peer;
 }
 
+/* Descriptor i of the request, or -1. */
+int req_fd(const struct req *req, uint64_t i)
+{
+	return i < req->n_fds ? req->fds[i] : -1;
+}
+
 /* True once the client went away. */
 bool req_client_gone(struct req *req)
 {
@@ -70,6 +77,10 @@ void req_unref(struct req *req)
 			req->next->prev = req->prev;
 	}
 	msgpack_unpacked_destroy(&req->msg);
+	for (size_t i = 0; i < req->n_fds; i++)
+		if (req->fds[i] >= 0)
+			close(req->fds[i]);
+	free(req->fds);
 	free(req);
 	d->counters.inflight--;
 	daemon_activity(d);
@@ -114,7 +125,7 @@ int req_lookup(uint64_t type, enum conn_state state, bool test_mode, const struc
 
 /* Create a request for conn (takes ownership of msg) and run its handler. */
 void req_start(struct conn *conn, const struct req_def *def, uint64_t id, msgpack_unpacked *msg,
-	       const msgpack_object *body)
+	       const msgpack_object *body, int *fds, size_t n_fds)
 {
 	static const msgpack_object empty = {.type = MSGPACK_OBJECT_MAP};
 	struct daemon *d = conn->d;
@@ -125,6 +136,8 @@ void req_start(struct conn *conn, const struct req_def *def, uint64_t id, msgpac
 	req->def = def;
 	req->id = id;
 	req->peer = conn->peer;
+	req->fds = fds;
+	req->n_fds = n_fds;
 	req->msg = *msg;
 	msgpack_unpacked_init(msg); /* ownership moved to req */
 	atomic_init(&req->refs, 1);

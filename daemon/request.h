@@ -49,11 +49,16 @@ struct req_def {
 extern const struct req_def req_table[];
 extern const size_t req_table_len;
 
-/* Peer credentials of the connection a request came on (SO_PEERCRED). */
+/* Supplementary groups kept per peer; a peer with more is refused in system mode. */
+#define PEER_MAX_GROUPS 128
+
+/* Peer credentials of the connection a request came on (SO_PEERCRED, SO_PEERGROUPS). */
 struct peer_cred {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	int ngroups; /* -1: unknown (not read in per-user mode) */
+	gid_t groups[PEER_MAX_GROUPS];
 };
 
 /*
@@ -72,7 +77,9 @@ struct req {
 	atomic_int refs;
 	atomic_bool gone; /* client disconnected: work may stop early */
 	bool replied;
-	bool close_after;	 /* close the connection after the reply */
+	bool close_after; /* close the connection after the reply */
+	int *fds;	  /* descriptors the request carried (-1 once taken) */
+	size_t n_fds;
 	struct req *next, *prev; /* the connection's request list */
 };
 
@@ -81,6 +88,12 @@ struct daemon *req_daemon(struct req *req);
 
 /* The peer's pid, uid, gid. */
 const struct peer_cred *req_peer(const struct req *req);
+
+/*
+ * Descriptor i the request carried (see proto.h), still owned by the request
+ * (closed when it is freed), or -1 when there is no such index. Thread-safe.
+ */
+int req_fd(const struct req *req, uint64_t i);
 
 /* True once the client went away; long work may stop early. Thread-safe. */
 bool req_client_gone(struct req *req);
@@ -137,9 +150,9 @@ int req_parse_envelope(const msgpack_object *root, uint64_t *type, uint64_t *id,
 int req_lookup(uint64_t type, enum conn_state state, bool test_mode, const struct req_def **out,
 	       struct err *e);
 
-/* Create a request for conn (takes ownership of msg) and run its handler. */
+/* Create a request for conn (takes ownership of msg and of the n_fds fds) and run its handler. */
 void req_start(struct conn *conn, const struct req_def *def, uint64_t id, msgpack_unpacked *msg,
-	       const msgpack_object *body);
+	       const msgpack_object *body, int *fds, size_t n_fds);
 
 /* Send queued progress events (loop thread). */
 void req_flush_events(struct daemon *d);

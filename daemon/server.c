@@ -128,7 +128,7 @@ int server_setup(struct daemon *d, struct err *e)
 	if ((rc = paths_check_sun_path(d->socket_path, e)) < 0)
 		return rc;
 	dir = paths_dirname(d->socket_path);
-	rc = paths_private_dir(dir, geteuid(), e);
+	rc = d->sys ? paths_shared_dir(dir, geteuid(), e) : paths_private_dir(dir, geteuid(), e);
 	free(dir);
 	if (rc < 0)
 		return rc;
@@ -144,7 +144,8 @@ int server_setup(struct daemon *d, struct err *e)
 	if (d->listen_fd < 0)
 		return err_set(e, -errno, "socket: %s", strerror(errno));
 	server__addr(&sa, d->socket_path);
-	old = umask(0177);
+	/* System mode: everyone may connect; the daemon decides (sysmode_allowed). */
+	old = umask(d->sys ? 0111 : 0177);
 	rc = bind(d->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (rc < 0)

@@ -8,4 +8,9 @@ include tests/integration/foundation.mk
 include tests/integration/store.mk
 include tests/integration/install.mk
 include tests/integration/fixtures.mk
+include tests/integration/life.mk
+include tests/integration/system.mk
+include tests/fuzz/fuzz.mk
+include tests/integration/reliability.mk
+include tests/integration/fidelity.mk
 include tests/integration/bench.mk

@@ -88,6 +88,21 @@ static void expect_bad(const char *s, const char *needle)
 	assert_null(ep.v);
 }
 
+/* Indentation is ignored, as pip reads the file: an indented entry after another is an entry. */
+static void test_indented_entry(void **state)
+{
+	const char *txt = "[console_scripts]\na = m:f\n  b   =   m.sub:g\n";
+	struct entry_points ep;
+	struct err e;
+
+	assert_int_equal(entrypoints_parse(txt, strlen(txt), &ep, &e), 0);
+	assert_int_equal(ep.n, 2);
+	assert_string_equal(ep.v[1].name, "b");
+	assert_string_equal(ep.v[1].module, "m.sub");
+	assert_string_equal(ep.v[1].attr, "g");
+	entrypoints_free(&ep);
+}
+
 /* Malformed files. */
 static void test_malformed(void **state)
 {
@@ -97,7 +112,7 @@ static void test_malformed(void **state)
 	expect_bad("[g\na = m:f\n", "line 1: malformed section");
 	expect_bad("[]\n", "malformed section");
 	expect_bad("[g]x\n", "malformed section");
-	expect_bad("[g]\na = m:f\n  continued\n", "line 3: continuation");
+	expect_bad("[g]\na = m:f\n  continued\n", "line 3: expected 'name = module:attr'");
 	expect_bad("[g]\na = m:f\n[h]\n[g]\n", "section [g] appears twice");
 	expect_bad("[g]\na = m:f\nb = m:f\na = x:y\n", "'a' is defined twice in [g]");
 	expect_bad("[g]\na = \n", "invalid value");
@@ -200,9 +215,13 @@ static void test_random_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),	 cmocka_unit_test(test_delimiter),
-	    cmocka_unit_test(test_malformed),	 cmocka_unit_test(test_same_key_other_group),
-	    cmocka_unit_test(test_check_script), cmocka_unit_test(test_random_bytes),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_delimiter),
+	    cmocka_unit_test(test_indented_entry),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_same_key_other_group),
+	    cmocka_unit_test(test_check_script),
+	    cmocka_unit_test(test_random_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,9 +162,25 @@ static void test_malformed(void **state)
 	expect_bad("a," H_EMPTY ",-1\n", "not a number");
 	expect_bad("a," H_EMPTY ", 1\n", "not a number");
 	expect_bad("a," H_EMPTY ",99999999999999999999\n", "not a number");
-	expect_bad("a,,\nb,,\na,,\n", "'a' more than once");
-	expect_bad("x,,\n\"a\",,\na,,\n", "'a' more than once");
+	expect_bad("a,,\nb,,\na," H_EMPTY ",0\n", "'a' more than once, with different");
+	expect_bad("x," H_EMPTY ",0\n\"x\"," H_EMPTY ",1\n", "'x' more than once, with different");
 	expect_bad("ok,,\r\nok2,,\r\n\"bad\n", "line 3: unterminated");
+}
+
+/* A path listed twice with identical rows is kept once (pip writes that). */
+static void test_identical_duplicates(void **state)
+{
+	const char *txt = "a," H_EMPTY ",0\nb,,\n\"a\"," H_EMPTY ",0\nb,,\nc,,\n";
+	struct record r;
+	struct err err;
+
+	assert_int_equal(record_parse(txt, strlen(txt), 100, &r, &err), 0);
+	assert_int_equal(r.n, 3);
+	assert_non_null(record_find(&r, "a"));
+	assert_non_null(record_find(&r, "b"));
+	assert_non_null(record_find(&r, "c"));
+	assert_int_equal(record_find(&r, "a")->size, 0);
+	record_free(&r);
 }
 
 /* NUL bytes and the row limit. */
@@ -302,7 +318,7 @@ int main(void)
 	    cmocka_unit_test(test_partial_rows),  cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_nul_and_limit), cmocka_unit_test(test_write),
 	    cmocka_unit_test(test_roundtrip),	  cmocka_unit_test(test_matches_python_csv),
-	    cmocka_unit_test(test_random_bytes),
+	    cmocka_unit_test(test_random_bytes),  cmocka_unit_test(test_identical_duplicates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,7 @@ tests_unit_test_wheel_name_LDADD = $(WHLC_UNIT_LIBS)
 tests_unit_test_rfc822_LDADD = $(WHLC_UNIT_LIBS)
 tests_unit_test_record_LDADD = $(WHLC_UNIT_LIBS)
 tests_unit_test_entrypoints_LDADD = $(WHLC_UNIT_LIBS)
-tests_unit_test_zipcheck_LDADD = $(WHLC_UNIT_LIBS) -lz
+tests_unit_test_zipcheck_LDADD = $(WHLC_UNIT_LIBS)
 
 # Not a test: the integration tests run it on generated hostile wheels.
 check_PROGRAMS += tests/unit/zipcheck-cli

@@ -1,0 +1,230 @@
+/* install.c: the install pipeline: venv, facts, ingest, compatibility, `+`/`-` planning. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "install.h"
+#include "installed.h"
+#include "tags.h"
+#include "venv.h"
+#include "wheel_name.h"
+#include "xalloc.h"
+
+#define INSTALL_MAX_WARNINGS 1000
+
+/* Mode names, indexed by enum install_mode. */
+static const char *const install__modes[] = {"hardlink", "clone", "copy", "symlink"};
+
+/* "hardlink", "clone", "copy", "symlink". */
+const char *install_mode_name(enum install_mode m)
+{
+	return (unsigned)m < 4 ? install__modes[m] : "?";
+}
+
+/* Parse a mode name. */
+int install_mode_parse(const char *s, enum install_mode *out)
+{
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, install__modes[i])) {
+			*out = (enum install_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* Append a warning. */
+void install_warn(struct install_result *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	if (r->n_warnings >= INSTALL_MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s == NULL)
+		return;
+	r->warnings = xreallocarray(r->warnings, r->n_warnings + 1, sizeof(*r->warnings));
+	r->warnings[r->n_warnings++] = s;
+}
+
+/* Append an output line. */
+void install_line_add(struct install_result *r, char op, const char *name, const char *version)
+{
+	r->lines = xreallocarray(r->lines, r->n_lines + 1, sizeof(*r->lines));
+	r->lines[r->n_lines].op = op;
+	r->lines[r->n_lines].name = wheel_normalize_name(name);
+	r->lines[r->n_lines++].version = xstrdup(version);
+}
+
+/* Free a result. */
+void install_result_free(struct install_result *r)
+{
+	for (size_t i = 0; i < r->n_lines; i++) {
+		free(r->lines[i].name);
+		free(r->lines[i].version);
+	}
+	for (size_t i = 0; i < r->n_warnings; i++)
+		free(r->warnings[i]);
+	free(r->lines);
+	free(r->warnings);
+	free(r->fallback);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Facts from the catalog cache keyed by (interpreter path, mtime, size), else a probe. */
+int install_facts(struct catalog *cat, const char *python, const char *venv_dir,
+		  struct interp_facts *out, struct err *err)
+{
+	struct stat st;
+	struct catalog_conn *cc;
+	char *cached = NULL;
+	int rc;
+
+	if (stat(python, &st) < 0)
+		return err_set(err, -errno, "%s: %s", python, strerror(errno));
+	int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	cc = catalog_acquire(cat, err);
+	if (cc == NULL)
+		return -WHLC_ECORRUPT;
+	if (catalog_interp_get(cc, python, mt, (int64_t)st.st_size, &cached, NULL) == 0) {
+		rc = interp_facts_parse(cached, strlen(cached), out, NULL);
+		free(cached);
+		if (rc == 0) {
+			catalog_release(cat, cc);
+			return 0;
+		}
+	}
+	catalog_release(cat, cc);
+	/* The probe runs a process: never hold a catalog connection across it. */
+	rc = interp_probe(python, venv_dir, out, err);
+	if (rc < 0)
+		return rc;
+	char *ser = interp_facts_serialize(out);
+	cc = catalog_acquire(cat, NULL);
+	if (cc) {
+		catalog_interp_put(cc, python, mt, (int64_t)st.st_size, ser, NULL);
+		catalog_release(cat, cc);
+	}
+	free(ser);
+	return 0;
+}
+
+/* One wheel of an install. */
+struct install__wheel {
+	const char *path;
+	size_t index; /* in the request */
+	struct ingest_result ing;
+	struct wheel_name wn;
+	const struct installed_dist *old;
+	char op; /* '+' or '=' */
+};
+
+/* Ingest and check one wheel; fill w. */
+static int install__prepare(const struct install_env *env, const struct install_opts *o,
+			    const struct tags *tags, const struct installed_list *il,
+			    struct install__wheel *w, struct install_result *res, struct err *err)
+{
+	int rc = env->ingest_fn ? env->ingest_fn(env->ingest_arg, w->index, w->path, &w->ing, err)
+				: ingest_wheel(env->ingest, w->path, &w->ing, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < w->ing.n_warnings; i++)
+		install_warn(res, "%s: %s", w->ing.wheel.filename, w->ing.warnings[i]);
+	if ((rc = wheel_name_parse(w->ing.wheel.filename, &w->wn, err)) < 0)
+		return rc;
+	if (tags_wheel_rank(&w->wn, tags) < 0)
+		return err_set(err, -WHLC_EINCOMPAT,
+			       "%s is not compatible with this interpreter: the wheel's tags are "
+			       "%s-%s-%s; the interpreter's most specific tag is %s",
+			       w->ing.wheel.filename, w->wn.py_tags, w->wn.abi_tags,
+			       w->wn.plat_tags, tags_most_specific(tags));
+	w->old = installed_find(il, w->ing.wheel.norm_name);
+	w->op = '+';
+	if (w->old && wheel_versions_equal(w->old->version, w->ing.wheel.version) && !o->reinstall)
+		w->op = '=';
+	return 0;
+}
+
+/* The install pipeline (worker thread). */
+int install_run(const struct install_env *env, const struct install_opts *o,
+		struct install_result *res, struct err *err)
+{
+	struct venv v = {.dirfd = -1, .lockfd = -1};
+	struct interp_facts facts;
+	struct tags tags = {0};
+	struct installed_list il = {0};
+	struct install__wheel *ws = xcalloc(o->n_wheels ? o->n_wheels : 1, sizeof(*ws));
+	int rc, have_facts = 0;
+
+	memset(&facts, 0, sizeof(facts));
+	res->mode_used = o->mode;
+	if ((rc = venv_open(o->venv, &v, err)) < 0)
+		goto out;
+	if (env->progress)
+		env->progress(env->progress_arg, "lock", 0, 0);
+	if ((rc = venv_lock(&v, 0, err)) < 0)
+		goto out;
+	if ((rc = install_facts(env->catalog, v.python, v.path, &facts, err)) < 0)
+		goto out;
+	have_facts = 1;
+	install_stash_recover(v.path, &facts, res); /* a crashed install first (even dry runs) */
+	if ((rc = tags_for_interp(&facts, &tags, err)) < 0)
+		goto out;
+	if ((rc = installed_scan(&facts, &il, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < o->n_wheels; i++) {
+		ws[i].path = o->wheels[i];
+		ws[i].index = i;
+		if (env->progress)
+			env->progress(env->progress_arg, "prepare", i, o->n_wheels);
+		if ((rc = install__prepare(env, o, &tags, &il, &ws[i], res, err)) < 0)
+			goto out;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(ws[j].ing.wheel.norm_name, ws[i].ing.wheel.norm_name)) {
+				rc = err_set(err, -EINVAL,
+					     "%s and %s are two versions of %s: give one",
+					     ws[j].ing.wheel.filename, ws[i].ing.wheel.filename,
+					     ws[i].ing.wheel.norm_name);
+				goto out;
+			}
+	}
+	for (size_t i = 0; i < o->n_wheels; i++) {
+		struct install__wheel *w = &ws[i];
+		if (w->op == '=') {
+			install_line_add(res, '=', w->ing.wheel.norm_name, w->ing.wheel.version);
+			continue;
+		}
+		if (o->dry_run) {
+			if (w->old)
+				install_line_add(res, '-', w->old->name, w->old->version);
+			install_line_add(res, '+', w->ing.wheel.norm_name, w->ing.wheel.version);
+			continue;
+		}
+		rc = install__one_wheel(env, o, &facts, &il, w->old, w->path, &w->ing.wheel, &w->wn,
+					res, err);
+		if (rc < 0)
+			goto out;
+		res->installed++;
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < o->n_wheels; i++) {
+		ingest_result_free(&ws[i].ing);
+		wheel_name_free(&ws[i].wn);
+	}
+	free(ws);
+	installed_list_free(&il);
+	tags_free(&tags);
+	if (have_facts)
+		interp_facts_free(&facts);
+	venv_close(&v);
+	return rc;
+}

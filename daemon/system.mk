@@ -1,0 +1,8 @@
+# daemon/: system mode (issue 9): configuration, allow-list, per-thread user identity,
+# descriptors passed by clients.
+# ident.c goes into libwhlc.a: catalog.c and interp.c call it, and unit tests
+# compile those directly against libwhlc.a (outside a thread acting as a user
+# every ident_* call is a no-op).
+LIBWHLC_SRCS += daemon/ident.h daemon/ident.c
+WHLCD_SRCS += daemon/sysmode.h daemon/sysmode.c daemon/userfile.h daemon/userfile.c
+EXTRA_DIST += SECURITY.md

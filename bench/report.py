@@ -103,8 +103,11 @@ def markdown(res):
                                      ("whlc_warm", "whlc_cold", "pip", "installer", "cp_al",
                                       "cp_a"))]
         if inst.get("ratios"):
-            L += ["", "Ratios: " + ", ".join("%s %.2fx" % (k, r)
-                                              for k, r in inst["ratios"].items())]
+            L += ["", "Ratios of the medians: " + ", ".join(
+                "%s %.2fx" % (k, r) for k, r in inst["ratios"].items()) + "."]
+        if inst.get("paired_ratios"):
+            L += ["", "Medians of the per-run ratios (the two ran back to back in each run): " +
+                  ", ".join("%s %.2fx" % (k, r) for k, r in inst["paired_ratios"].items()) + "."]
     sm = res.get("small")
     if sm:
         L += ["", "### One small wheel (%s), end to end (median)" % sm["wheel"], "",

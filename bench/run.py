@@ -211,13 +211,17 @@ class Bench:
         if not self.whlc_ok:
             out["whlc_warm"] = out["whlc_cold"] = {"skipped": NO_INSTALL}
         med = {k: v["median"] for k, v in out.items() if "median" in v}
-        ratios = {}
+        ratios, paired = {}, {}
         for a_, b_ in (("whlc_warm", "cp_al"), ("whlc_warm", "cp_a"), ("pip", "whlc_warm"),
                        ("whlc_cold", "installer"), ("whlc_cold", "pip"), ("pip", "installer"),
                        ("cp_al", "cp_a")):
             if a_ in med and b_ in med:
                 ratios["%s/%s" % (a_, b_)] = med[a_] / med[b_]
+                # Median of the per-run ratios: each pair ran back to back in the same run.
+                paired["%s/%s" % (a_, b_)] = bl.median(
+                    [x / y for x, y in zip(times[a_], times[b_])])
         out["ratios"] = ratios
+        out["paired_ratios"] = paired
         out["floor_tree"] = "whlc" if self.whlc_ok else "pip"
         self.res["install"] = out
         if peaks["cold"]:

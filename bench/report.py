@@ -96,12 +96,15 @@ def markdown(res):
             L.append("- " + n)
     inst = res.get("install")
     if inst:
-        L += ["", "### Whole-corpus install into a fresh venv (median)", "",
-              "| whlc warm | whlc cold | pip | pypa/installer | cp -al | cp -a |",
-              "| --- | --- | --- | --- | --- | --- |",
-              "| %s |" % " | ".join(_s(inst.get(k)) for k in
-                                     ("whlc_warm", "whlc_cold", "pip", "installer", "cp_al",
-                                      "cp_a"))]
+        L += ["", "### Whole-corpus install into a fresh venv", "",
+              "| | whlc warm | whlc cold | pip | pypa/installer | cp -al | cp -a |",
+              "| --- | --- | --- | --- | --- | --- | --- |",
+              "| median | %s |" % " | ".join(_s(inst.get(k)) for k in
+                                              ("whlc_warm", "whlc_cold", "pip", "installer",
+                                               "cp_al", "cp_a")),
+              "| fastest run | %s |" % " | ".join(
+                  "%.3f s" % inst[k]["min"] if inst.get(k, {}).get("min") else "n/a"
+                  for k in ("whlc_warm", "whlc_cold", "pip", "installer", "cp_al", "cp_a"))]
         if inst.get("ratios"):
             L += ["", "Ratios of the medians: " + ", ".join(
                 "%s %.2fx" % (k, r) for k, r in inst["ratios"].items()) + "."]
@@ -172,3 +175,12 @@ def markdown(res):
     for t in res["targets"]:
         L.append("| %s | %s | %s | %s |" % (t["target"], t["measured"], t["limit"], t["status"]))
     return "\n".join(L) + "\n"
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+    with open(sys.argv[1]) as f:
+        r = json.load(f)
+    r["targets"] = targets(r)
+    sys.stdout.write(markdown(r))

@@ -66,9 +66,8 @@ def main():
     d = bl.Whlcd(a.whlc, a.whlcd, os.path.join(a.work, "d")).start()
     n = [0]
 
-    def install(cold=False):
-        """One install into a fresh venv; seconds."""
-        nonlocal d
+    def install():
+        """One install into a fresh venv through the current daemon; seconds."""
         n[0] += 1
         v = bl.make_venv(os.path.join(a.work, "v%d" % n[0]))
         t0 = time.perf_counter()

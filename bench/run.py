@@ -111,7 +111,8 @@ class Bench:
                 "install", "--no-deps", "--no-index", "--no-compile",
                 "--disable-pip-version-check"] + list(wheels)
 
-    def installer_argv(self, venv, wheels):
+    @staticmethod
+    def installer_argv(venv, wheels):
         """pypa/installer, one process for all wheels (scheme file written now, untimed)."""
         py = os.path.join(venv, "bin", "python")
         out = subprocess.run([py, "-I", "-c", "import json, sysconfig, sys; print(json.dumps("

@@ -106,7 +106,7 @@ def installer_driver_installs_like_pip():
         base, ibase = oracle.baseline_of(pipv), oracle.baseline_of(instv)
         oracle.pip_install(pipv, [whl, whl2])
         import run
-        argv = run.Bench.installer_argv(None, instv, [whl, whl2])
+        argv = run.Bench.installer_argv(instv, [whl, whl2])
         subprocess.run(argv, check=True)
         ps, ins = oracle.snapshot(pipv, base), oracle.snapshot(instv, ibase)
         gen = ("/INSTALLER", "/REQUESTED", "/direct_url.json")

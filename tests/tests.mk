@@ -13,3 +13,4 @@ include tests/integration/system.mk
 include tests/fuzz/fuzz.mk
 include tests/integration/reliability.mk
 include tests/integration/fidelity.mk
+include tests/integration/bench.mk

@@ -37,17 +37,19 @@ struct zip__dir {
 	uint64_t cd_end_expected; /* where the central directory must end */
 };
 
-/* Little-endian field readers. */
+/* Little-endian 16-bit field. */
 static inline uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
+/* Little-endian 32-bit field. */
 static inline uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Little-endian 64-bit field. */
 static inline uint64_t rd64(const uint8_t *p)
 {
 	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;

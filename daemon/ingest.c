@@ -490,7 +490,6 @@ static int ingest__run(struct ingest__job *j, struct err *err)
 	return ingest__publish(j, err);
 }
 
-/* Ingest the wheel at path (see ingest.h). */
 /* Tell the user what to do when the cache's filesystem is full (nothing was kept). */
 static void ingest__space_hint(const struct ingest_ctx *ix, struct err *err)
 {
@@ -501,6 +500,7 @@ static void ingest__space_hint(const struct ingest_ctx *ix, struct err *err)
 		 ix->store->cache_dir);
 }
 
+/* Ingest the wheel at path (see ingest.h). */
 int ingest_wheel(const struct ingest_ctx *ix, const char *path, struct ingest_result *res,
 		 struct err *err)
 {

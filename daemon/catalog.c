@@ -473,6 +473,16 @@ int catalog_wheel_touch(struct catalog_conn *cc, int64_t id, int64_t now, const 
 	return catalog__exec_st(cc, st, err, "touch wheel");
 }
 
+/* Bind the stat-cache key (dev, ino, size, mtime_ns) as parameters 1 to 4. */
+static void catalog__bind_statkey(sqlite3_stmt *st, uint64_t dev, uint64_t ino, uint64_t size,
+				  int64_t mtime_ns)
+{
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)dev);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ino);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
+	sqlite3_bind_int64(st, 4, mtime_ns);
+}
+
 /* The stat cache lookup: (dev, ino, size, mtime_ns) -> wheel sha256; 0 or -ENOENT. */
 int catalog_statcache_get(struct catalog_conn *cc, uint64_t dev, uint64_t ino, uint64_t size,
 			  int64_t mtime_ns, uint8_t sha256[32], struct err *err)
@@ -482,10 +492,7 @@ int catalog_statcache_get(struct catalog_conn *cc, uint64_t dev, uint64_t ino, u
 
 	if (st == NULL)
 		return -WHLC_ECORRUPT;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)dev);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ino);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
-	sqlite3_bind_int64(st, 4, mtime_ns);
+	catalog__bind_statkey(st, dev, ino, size, mtime_ns);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		ret = catalog__sha(st, 0, sha256) < 0 ? -ENOENT : 0;
@@ -504,10 +511,7 @@ int catalog_statcache_put(struct catalog_conn *cc, uint64_t dev, uint64_t ino, u
 
 	if (st == NULL)
 		return -WHLC_ECORRUPT;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)dev);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ino);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
-	sqlite3_bind_int64(st, 4, mtime_ns);
+	catalog__bind_statkey(st, dev, ino, size, mtime_ns);
 	sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 6, sha256, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, catalog__now());

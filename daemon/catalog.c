@@ -101,8 +101,7 @@ sqlite3_stmt *catalog__st(struct catalog_conn *cc, enum catalog__st which, struc
 }
 
 /* Step a statement that returns no rows; resets it. */
-int catalog__exec_st(struct catalog_conn *cc, sqlite3_stmt *st, struct err *err,
-			    const char *what)
+int catalog__exec_st(struct catalog_conn *cc, sqlite3_stmt *st, struct err *err, const char *what)
 {
 	int rc = sqlite3_step(st);
 

@@ -102,6 +102,17 @@ int client_call(struct client_conn *c, uint32_t type, const struct msg_map *body
 		client_event_fn on_event, void *arg, struct client_reply *reply, struct err *e);
 void client_reply_free(struct client_reply *reply);
 
+/*
+ * Connect (auto-starting whlcd) and call type with body. Connection failures
+ * are printed and give EXIT_UNREACHABLE with *c NULL and r freed; otherwise
+ * EXIT_OK with the reply (ok or not) in r: free r and close *c.
+ */
+int client_request(struct client_ctx *ctx, uint32_t type, const struct msg_map *body,
+		   struct client_conn **c, struct client_reply *r);
+/* client_request, but an error reply is reported on stderr and gives EXIT_FAILED. */
+int client_request_ok(struct client_ctx *ctx, uint32_t type, const struct msg_map *body,
+		      struct client_conn **c, struct client_reply *r);
+
 /* Print body as JSON (pretty) on stdout followed by a newline. */
 void client_print_json(const msgpack_object *body);
 

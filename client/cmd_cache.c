@@ -13,26 +13,6 @@
 #include "proto.h"
 #include "xalloc.h"
 
-/* Connect (auto-starting whlcd), call type with body, and hand back the reply. */
-static int cache__call(struct client_ctx *ctx, uint32_t type, const struct msg_map *body,
-		       struct client_conn **c, struct client_reply *r)
-{
-	struct err e;
-
-	if (client_connect(ctx, CLIENT_AUTOSTART, c, &e) < 0) {
-		fprintf(stderr, "%s: %s\n", ctx->prog, e.msg);
-		return EXIT_UNREACHABLE;
-	}
-	if (client_call(*c, type, body, NULL, NULL, r, &e) < 0) {
-		fprintf(stderr, "%s: %s\n", ctx->prog, e.msg);
-		client_reply_free(r);
-		client_close(*c);
-		*c = NULL;
-		return EXIT_UNREACHABLE;
-	}
-	return r->ok ? EXIT_OK : client_report_error(ctx, r);
-}
-
 /* Parse only --json; returns 0, or EXIT_USAGE. */
 static int cache__json_opt(struct client_ctx *ctx, int argc, char **argv, int *json, int min_args)
 {
@@ -152,7 +132,7 @@ static int cache__add(struct client_ctx *ctx, int argc, char **argv)
 	for (int i = 0; i < argc - optind; i++)
 		msgpack_pack_int(pk, fdi[i]);
 	free(fdi);
-	rc = cache__call(ctx, PROTO_CACHE_ADD, &body, &c, &r);
+	rc = client_request_ok(ctx, PROTO_CACHE_ADD, &body, &c, &r);
 	msg_map_free(&body);
 	if (c == NULL)
 		return rc;
@@ -240,7 +220,7 @@ static int cache__stats(struct client_ctx *ctx, int argc, char **argv)
 
 	if ((rc = cache__json_opt(ctx, argc, argv, &json, 0)) != 0)
 		return rc;
-	rc = cache__call(ctx, PROTO_CACHE_STATS, NULL, &c, &r);
+	rc = client_request_ok(ctx, PROTO_CACHE_STATS, NULL, &c, &r);
 	if (c == NULL)
 		return rc;
 	if (rc == EXIT_OK && json) {
@@ -278,7 +258,7 @@ static int cache__dir(struct client_ctx *ctx, int argc, char **argv)
 
 	if ((rc = cache__json_opt(ctx, argc, argv, &json, 0)) != 0)
 		return rc;
-	rc = cache__call(ctx, PROTO_CACHE_DIR, NULL, &c, &r);
+	rc = client_request_ok(ctx, PROTO_CACHE_DIR, NULL, &c, &r);
 	if (c == NULL)
 		return rc;
 	if (rc == EXIT_OK && json) {

@@ -11,26 +11,6 @@
 #include "proto.h"
 #include "xalloc.h"
 
-/* Connect (auto-starting whlcd), call type with body, and hand back the reply. */
-static int life__call(struct client_ctx *ctx, uint32_t type, const struct msg_map *body,
-		      struct client_conn **c, struct client_reply *r)
-{
-	struct err e;
-
-	if (client_connect(ctx, CLIENT_AUTOSTART, c, &e) < 0) {
-		fprintf(stderr, "%s: %s\n", ctx->prog, e.msg);
-		return EXIT_UNREACHABLE;
-	}
-	if (client_call(*c, type, body, NULL, NULL, r, &e) < 0) {
-		fprintf(stderr, "%s: %s\n", ctx->prog, e.msg);
-		client_reply_free(r);
-		client_close(*c);
-		*c = NULL;
-		return EXIT_UNREACHABLE;
-	}
-	return r->ok ? EXIT_OK : client_report_error(ctx, r);
-}
-
 /* An unsigned field, 0 when absent. */
 static uint64_t life__u(const msgpack_object *m, const char *key)
 {
@@ -80,7 +60,7 @@ static int life__evict(struct client_ctx *ctx, int argc, char **argv, uint32_t t
 		msg_map_free(&body);
 		return EXIT_USAGE;
 	}
-	rc = life__call(ctx, type, &body, &c, &r);
+	rc = client_request_ok(ctx, type, &body, &c, &r);
 	msg_map_free(&body);
 	if (c == NULL)
 		return rc;
@@ -133,7 +113,7 @@ static int life__verify(struct client_ctx *ctx, int argc, char **argv)
 	}
 	msg_map_init(&body);
 	msg_add_bool(&body, "repair", repair);
-	rc = life__call(ctx, PROTO_CACHE_VERIFY, &body, &c, &r);
+	rc = client_request_ok(ctx, PROTO_CACHE_VERIFY, &body, &c, &r);
 	msg_map_free(&body);
 	if (c == NULL)
 		return rc;

@@ -81,25 +81,6 @@ static int cmdvenv__opts(int argc, char **argv, const char **venv, int *json)
 	return 0;
 }
 
-/* Connect and call; prints connection errors. Returns EXIT_OK when a reply (ok or not) came. */
-static int cmdvenv__call(struct client_ctx *ctx, uint32_t type, const struct msg_map *body,
-			 struct client_conn **c, struct client_reply *r)
-{
-	struct err e;
-
-	if (client_connect(ctx, CLIENT_AUTOSTART, c, &e) < 0) {
-		fprintf(stderr, "%s: %s\n", ctx->prog, e.msg);
-		return EXIT_UNREACHABLE;
-	}
-	if (client_call(*c, type, body, NULL, NULL, r, &e) < 0) {
-		fprintf(stderr, "%s: %s\n", ctx->prog, e.msg);
-		client_close(*c);
-		*c = NULL;
-		return EXIT_UNREACHABLE;
-	}
-	return EXIT_OK;
-}
-
 /* A string field of a map, or "?" (malloc'd). */
 static char *cmdvenv__str(const msgpack_object *m, const char *key)
 {
@@ -139,7 +120,7 @@ int cmd_uninstall(struct client_ctx *ctx, int argc, char **argv)
 	}
 	msg_add_str_array(&body, "names", (const char *const *)argv + optind,
 			  (size_t)(argc - optind));
-	rc = cmdvenv__call(ctx, PROTO_UNINSTALL, &body, &c, &r);
+	rc = client_request(ctx, PROTO_UNINSTALL, &body, &c, &r);
 	msg_map_free(&body);
 	if (rc != EXIT_OK)
 		return rc;
@@ -175,17 +156,19 @@ int cmd_uninstall(struct client_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-/* whlc list [--venv DIR] [--json] */
-int cmd_list(struct client_ctx *ctx, int argc, char **argv)
+/*
+ * whlc VERB [--venv DIR] [--json]: parse, send type for the venv, and hand back the
+ * reply (see client_request); EXIT_USAGE after printing the usage line.
+ */
+static int cmdvenv__query(struct client_ctx *ctx, int argc, char **argv, const char *verb,
+			  uint32_t type, int *json, struct client_conn **c, struct client_reply *r)
 {
 	const char *venv = NULL;
-	int json = 0, rc;
-	struct client_conn *c = NULL;
-	struct client_reply r;
 	struct msg_map body;
+	int rc;
 
-	if (cmdvenv__opts(argc, argv, &venv, &json) != 0 || optind < argc) {
-		fprintf(stderr, "usage: %s list [--venv DIR] [--json]\n", ctx->prog);
+	if (cmdvenv__opts(argc, argv, &venv, json) != 0 || optind < argc) {
+		fprintf(stderr, "usage: %s %s [--venv DIR] [--json]\n", ctx->prog, verb);
 		return EXIT_USAGE;
 	}
 	msg_map_init(&body);
@@ -193,9 +176,19 @@ int cmd_list(struct client_ctx *ctx, int argc, char **argv)
 		msg_map_free(&body);
 		return rc;
 	}
-	rc = cmdvenv__call(ctx, PROTO_LIST, &body, &c, &r);
+	rc = client_request(ctx, type, &body, c, r);
 	msg_map_free(&body);
-	if (rc != EXIT_OK)
+	return rc;
+}
+
+/* whlc list [--venv DIR] [--json] */
+int cmd_list(struct client_ctx *ctx, int argc, char **argv)
+{
+	int json = 0, rc;
+	struct client_conn *c = NULL;
+	struct client_reply r;
+
+	if ((rc = cmdvenv__query(ctx, argc, argv, "list", PROTO_LIST, &json, &c, &r)) != EXIT_OK)
 		return rc;
 	if (!r.ok) {
 		rc = client_report_error(ctx, &r);
@@ -222,24 +215,12 @@ int cmd_list(struct client_ctx *ctx, int argc, char **argv)
 /* whlc verify [--venv DIR] [--json] */
 int cmd_verify(struct client_ctx *ctx, int argc, char **argv)
 {
-	const char *venv = NULL;
 	int json = 0, rc;
 	struct client_conn *c = NULL;
 	struct client_reply r;
-	struct msg_map body;
 
-	if (cmdvenv__opts(argc, argv, &venv, &json) != 0 || optind < argc) {
-		fprintf(stderr, "usage: %s verify [--venv DIR] [--json]\n", ctx->prog);
-		return EXIT_USAGE;
-	}
-	msg_map_init(&body);
-	if ((rc = cmdvenv_body(ctx, &body, venv)) != 0) {
-		msg_map_free(&body);
-		return rc;
-	}
-	rc = cmdvenv__call(ctx, PROTO_VERIFY, &body, &c, &r);
-	msg_map_free(&body);
-	if (rc != EXIT_OK)
+	if ((rc = cmdvenv__query(ctx, argc, argv, "verify", PROTO_VERIFY, &json, &c, &r)) !=
+	    EXIT_OK)
 		return rc;
 	if (!r.ok) {
 		rc = client_report_error(ctx, &r);

@@ -243,6 +243,37 @@ int client_call(struct client_conn *c, uint32_t type, const struct msg_map *body
 	}
 }
 
+/* Connect (auto-starting whlcd) and call type with body; EXIT_OK once a reply came. */
+int client_request(struct client_ctx *ctx, uint32_t type, const struct msg_map *body,
+		   struct client_conn **c, struct client_reply *r)
+{
+	struct err e;
+
+	if (client_connect(ctx, CLIENT_AUTOSTART, c, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", ctx->prog, e.msg);
+		return EXIT_UNREACHABLE;
+	}
+	if (client_call(*c, type, body, NULL, NULL, r, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", ctx->prog, e.msg);
+		client_reply_free(r);
+		client_close(*c);
+		*c = NULL;
+		return EXIT_UNREACHABLE;
+	}
+	return EXIT_OK;
+}
+
+/* client_request, then report an error reply: EXIT_OK only for a successful reply. */
+int client_request_ok(struct client_ctx *ctx, uint32_t type, const struct msg_map *body,
+		      struct client_conn **c, struct client_reply *r)
+{
+	int rc = client_request(ctx, type, body, c, r);
+
+	if (rc != EXIT_OK)
+		return rc;
+	return r->ok ? EXIT_OK : client_report_error(ctx, r);
+}
+
 /* Where the daemon logs when auto-started. */
 char *client_log_file(const struct client_ctx *ctx)
 {

@@ -1,4 +1,7 @@
-/* zipcheck.c: structural validation of a zip file before libarchive reads it. */
+/*
+ * zipcheck.c: structural validation of a zip file before libarchive reads it: central
+ * directory, local headers, layout. End records: zipend.c; member names: zipname.c.
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -10,16 +13,7 @@
 
 #include "xalloc.h"
 #include "zipcheck.h"
-
-#define ZIP_EOCD_LEN	22
-#define ZIP_EOCD_SEARCH (ZIP_EOCD_LEN + 65535) /* EOCD plus the longest comment */
-#define ZIP64_LOC_LEN	20
-#define ZIP64_EOCD_LEN	56
-#define ZIP_CDH_LEN	46
-#define ZIP_LFH_LEN	30
-#define ZIP_NAME_MAX	4095 /* PATH_MAX - 1: longer names cannot be installed anyway */
-#define ZIP_SENT16	0xffffu
-#define ZIP_SENT32	0xffffffffu
+#include "zipcheck_int.h"
 
 #define ZIP_FLAG_ENCRYPTED  0x0001u
 #define ZIP_FLAG_DESCRIPTOR 0x0008u
@@ -50,40 +44,8 @@ void zip_limits_default(struct zip_limits *l)
 	l->ratio_min_size = 1ull << 20;
 }
 
-/* Everything a check needs: the file and where to report. */
-struct zip__ctx {
-	int fd;
-	uint64_t size;
-	const struct zip_limits *lim;
-	struct err *err;
-};
-
-/* The end-of-central-directory facts, after zip64 resolution. */
-struct zip__dir {
-	uint64_t count;
-	uint64_t cd_offset;
-	uint64_t cd_size;
-	uint64_t cd_end_expected; /* where the central directory must end */
-};
-
-/* Little-endian field readers. */
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
 /* Printable rendering of a raw member name for messages (non-printables as \xNN). */
-static const char *zip__q(const char *s, size_t len, char *buf, size_t cap)
+const char *zip__q(const char *s, size_t len, char *buf, size_t cap)
 {
 	size_t o = 0;
 
@@ -104,7 +66,7 @@ static const char *zip__q(const char *s, size_t len, char *buf, size_t cap)
 }
 
 /* Read exactly n bytes at off; a file shorter than announced is a bad wheel. */
-static int zip__pread(struct zip__ctx *c, void *buf, size_t n, uint64_t off, const char *what)
+int zip__pread(struct zip__ctx *c, void *buf, size_t n, uint64_t off, const char *what)
 {
 	size_t got = 0;
 
@@ -124,205 +86,6 @@ static int zip__pread(struct zip__ctx *c, void *buf, size_t n, uint64_t off, con
 		got += (size_t)r;
 	}
 	return 0;
-}
-
-/* True when the n bytes at p hold any zip record signature. */
-static int zip__has_signature(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 4 <= n; i++)
-		if (p[i] == 'P' && p[i + 1] == 'K' &&
-		    ((p[i + 2] == 1 && p[i + 3] == 2) || (p[i + 2] == 3 && p[i + 3] == 4) ||
-		     (p[i + 2] == 5 && p[i + 3] == 6) || (p[i + 2] == 6 && p[i + 3] == 6) ||
-		     (p[i + 2] == 6 && p[i + 3] == 7)))
-			return 1;
-	return 0;
-}
-
-/*
- * Locate the EOCD: the last "PK\5\6" whose comment ends exactly at the end of
- * the file. A signature that does not fit means trailing data (or a garbled
- * record); a comment holding signatures means a second archive hidden in it.
- */
-static int zip__find_eocd(struct zip__ctx *c, const uint8_t *tail, size_t tlen, uint64_t *pos)
-{
-	int seen = 0;
-
-	for (size_t i = tlen - ZIP_EOCD_LEN + 1; i-- > 0;) {
-		if (memcmp(tail + i, "PK\5\6", 4) != 0)
-			continue;
-		seen = 1;
-		size_t clen = rd16(tail + i + 20);
-		if (i + ZIP_EOCD_LEN + clen != tlen)
-			continue;
-		if (zip__has_signature(tail + i + ZIP_EOCD_LEN, clen))
-			return err_set(c->err, -WHLC_EHOSTILE,
-				       "zip archive comment holds zip record signatures "
-				       "(a second archive hidden in the comment)");
-		*pos = c->size - tlen + i;
-		return 0;
-	}
-	if (seen)
-		return err_set(c->err, -WHLC_EHOSTILE,
-			       "trailing data after the end of the zip central directory "
-			       "(or a garbled end record)");
-	return err_set(c->err, -WHLC_EBADWHEEL,
-		       "not a zip file (no end of central directory record)");
-}
-
-/* Read the zip64 end record through the locator before the EOCD, checking it against e. */
-static int zip__zip64(struct zip__ctx *c, uint64_t eocd_pos, const uint8_t *e, struct zip__dir *d)
-{
-	uint8_t loc[ZIP64_LOC_LEN], r[ZIP64_EOCD_LEN];
-	uint64_t loc_pos = eocd_pos - ZIP64_LOC_LEN;
-	int rc;
-
-	if ((rc = zip__pread(c, loc, sizeof(loc), loc_pos, "the zip64 end locator")) < 0)
-		return rc;
-	uint64_t off = rd64(loc + 8);
-	if (rd32(loc + 4) != 0 || rd32(loc + 16) > 1)
-		return err_set(c->err, -WHLC_EHOSTILE, "zip64 locator names another disk");
-	if (off > loc_pos || loc_pos - off < ZIP64_EOCD_LEN)
-		return err_set(c->err, -WHLC_EHOSTILE, "zip64 end record offset is out of place");
-	if ((rc = zip__pread(c, r, sizeof(r), off, "the zip64 end record")) < 0)
-		return rc;
-	if (memcmp(r, "PK\6\6", 4) != 0)
-		return err_set(c->err, -WHLC_EHOSTILE, "zip64 end record signature missing");
-	if (rd64(r + 4) != loc_pos - off - 12)
-		return err_set(c->err, -WHLC_EHOSTILE,
-			       "zip64 end record size disagrees with its position");
-	if (rd32(r + 16) != 0 || rd32(r + 20) != 0 || rd64(r + 24) != rd64(r + 32))
-		return err_set(c->err, -WHLC_EHOSTILE,
-			       "multi-disk zip64 archives are not supported");
-	d->count = rd64(r + 32);
-	d->cd_size = rd64(r + 40);
-	d->cd_offset = rd64(r + 48);
-	d->cd_end_expected = off;
-	/* Each classic field must be the zip64 sentinel or the same value. */
-	if ((rd16(e + 8) != ZIP_SENT16 && rd16(e + 8) != d->count) ||
-	    (rd16(e + 10) != ZIP_SENT16 && rd16(e + 10) != d->count) ||
-	    (rd32(e + 12) != ZIP_SENT32 && rd32(e + 12) != d->cd_size) ||
-	    (rd32(e + 16) != ZIP_SENT32 && rd32(e + 16) != d->cd_offset))
-		return err_set(c->err, -WHLC_EHOSTILE,
-			       "zip64 end record disagrees with the end of central directory");
-	return 0;
-}
-
-/* Find and decode the end of central directory (and zip64 end record) into d. */
-static int zip__read_end(struct zip__ctx *c, struct zip__dir *d)
-{
-	size_t tlen = c->size < ZIP_EOCD_SEARCH ? (size_t)c->size : ZIP_EOCD_SEARCH;
-	uint8_t *tail = xmalloc(tlen);
-	uint64_t pos = 0;
-	int rc;
-
-	if ((rc = zip__pread(c, tail, tlen, c->size - tlen, "the end of the zip")) < 0)
-		goto out;
-	if ((rc = zip__find_eocd(c, tail, tlen, &pos)) < 0)
-		goto out;
-	const uint8_t *e = tail + (pos - (c->size - tlen));
-	uint16_t disk = rd16(e + 4), cd_disk = rd16(e + 6);
-	if ((disk != 0 && disk != ZIP_SENT16) || (cd_disk != 0 && cd_disk != ZIP_SENT16)) {
-		rc = err_set(c->err, -WHLC_EHOSTILE, "multi-disk zip archives are not supported");
-		goto out;
-	}
-	uint8_t locsig[4] = {0};
-	if (pos >= ZIP64_LOC_LEN &&
-	    (rc = zip__pread(c, locsig, 4, pos - ZIP64_LOC_LEN, "the zip64 end locator")) < 0)
-		goto out;
-	if (memcmp(locsig, "PK\6\7", 4) == 0) {
-		rc = zip__zip64(c, pos, e, d);
-		goto out;
-	}
-	if (disk == ZIP_SENT16 || cd_disk == ZIP_SENT16 || rd16(e + 8) == ZIP_SENT16 ||
-	    rd16(e + 10) == ZIP_SENT16 || rd32(e + 12) == ZIP_SENT32 ||
-	    rd32(e + 16) == ZIP_SENT32) {
-		rc = err_set(c->err, -WHLC_EHOSTILE,
-			     "zip end record needs zip64 values but the zip64 locator is missing");
-		goto out;
-	}
-	if (rd16(e + 8) != rd16(e + 10)) {
-		rc = err_set(c->err, -WHLC_EHOSTILE, "multi-disk zip archives are not supported");
-		goto out;
-	}
-	d->count = rd16(e + 10);
-	d->cd_size = rd32(e + 12);
-	d->cd_offset = rd32(e + 16);
-	d->cd_end_expected = pos;
-	rc = 0;
-out:
-	free(tail);
-	return rc;
-}
-
-/* Length of the valid UTF-8 sequence at s (rejecting overlongs and surrogates), 0 if invalid. */
-static size_t zip__utf8(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp, min;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, cp = c & 0x1f, min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		len = 3, cp = c & 0x0f, min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, cp = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* Validate a member name (spec A.7, K.47); name is len bytes, not yet NUL-terminated. */
-static int zip__check_name(struct zip__ctx *c, const char *name, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)name;
-	char q[160];
-	size_t seg = 0;
-
-#define BAD(why)                                                                                   \
-	err_set(c->err, -WHLC_EHOSTILE, "member '%s': %s", zip__q(name, len, q, sizeof(q)), why)
-	if (len == 0)
-		return err_set(c->err, -WHLC_EHOSTILE, "a member has an empty name");
-	if (len > ZIP_NAME_MAX)
-		return BAD("name is longer than 4095 bytes");
-	if (name[0] == '/')
-		return BAD("absolute path");
-	for (size_t i = 0; i < len;) {
-		if (u[i] < 0x20 || u[i] == 0x7f)
-			return BAD("name holds a NUL or control character");
-		if (u[i] == '\\')
-			return BAD("name holds a backslash (only '/' separates directories)");
-		size_t l = zip__utf8(u + i, len - i);
-		if (l == 0)
-			return BAD("name is not valid UTF-8");
-		i += l;
-	}
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && name[i] != '/') {
-			seg++;
-			continue;
-		}
-		const char *s = name + i - seg;
-		if (seg == 0 && i < len)
-			return BAD("empty path segment ('//')");
-		if ((seg == 1 && s[0] == '.') || (seg == 2 && s[0] == '.' && s[1] == '.'))
-			return BAD("'.' or '..' path segment");
-		seg = 0;
-	}
-	return 0;
-#undef BAD
 }
 
 /* Member name of e for messages. */
@@ -524,78 +287,6 @@ static int zip__parse_cd(struct zip__ctx *c, const uint8_t *cd, const struct zip
 			       (unsigned long long)c->lim->max_ratio);
 	out->total_uncomp = total;
 	return 0;
-}
-
-/* Compare names ASCII-case-insensitively with '/' lowest, so "a/..." sorts right after "a". */
-static int zip__namecmp(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		int x = (unsigned char)*a, y = (unsigned char)*b;
-
-		if (x >= 'A' && x <= 'Z')
-			x += 32;
-		if (y >= 'A' && y <= 'Z')
-			y += 32;
-		x = x == '/' ? 1 : x;
-		y = y == '/' ? 1 : y;
-		if (x != y || x == 0)
-			return x - y;
-	}
-}
-
-/* qsort adapter for zip__namecmp over entry pointers. */
-static int zip__entcmp(const void *a, const void *b)
-{
-	return zip__namecmp((*(struct zip_entry *const *)a)->name,
-			    (*(struct zip_entry *const *)b)->name);
-}
-
-/* Length of a name without its trailing '/'. */
-static size_t zip__keylen(const struct zip_entry *e)
-{
-	return strlen(e->name) - e->is_dir;
-}
-
-/*
- * Reject duplicates, names equal up to ASCII case (only ASCII is folded: a
- * full Unicode fold would need tables; ASCII covers case-insensitive
- * filesystems' common collisions), a file and a directory of the same name,
- * and a file used as a directory of another member.
- */
-static int zip__check_dups(struct zip__ctx *c, struct zip_index *zi)
-{
-	struct zip_entry **v = xreallocarray(NULL, zi->n, sizeof(*v));
-	int rc = 0;
-
-	for (size_t i = 0; i < zi->n; i++)
-		v[i] = &zi->v[i];
-	qsort(v, zi->n, sizeof(*v), zip__entcmp);
-	for (size_t i = 1; i < zi->n; i++) {
-		struct zip_entry *a = v[i - 1], *b = v[i];
-		size_t la = zip__keylen(a), lb = zip__keylen(b);
-
-		if (la == lb && strncasecmp(a->name, b->name, la) == 0) {
-			if (strcmp(a->name, b->name) == 0)
-				rc = err_set(c->err, -WHLC_EHOSTILE, "member '%s' appears twice",
-					     a->name);
-			else
-				rc = err_set(c->err, -WHLC_EHOSTILE,
-					     "members '%s' and '%s' differ only by case or a "
-					     "trailing '/'",
-					     a->name, b->name);
-			goto out;
-		}
-		if (!a->is_dir && lb > la && b->name[la] == '/' &&
-		    strncasecmp(a->name, b->name, la) == 0) {
-			rc = err_set(c->err, -WHLC_EHOSTILE,
-				     "member '%s' is a file but '%s' uses it as a directory",
-				     a->name, b->name);
-			goto out;
-		}
-	}
-out:
-	free(v);
-	return rc;
 }
 
 /*

@@ -1,4 +1,7 @@
-/* catalog.c: SQLite catalog: connection pool, migrations, transactions, queries. */
+/*
+ * catalog.c: SQLite catalog: connection pool, migrations, transactions, wheel, object and
+ * stat-cache queries. Install bookkeeping: catalog_install.c; stats: catalog_stats.c.
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -8,30 +11,12 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "catalog_int.h"
 #include "ident.h"
 #include "catalog_schema.h"
 #include "xalloc.h"
 
 #define CATALOG_BUSY_MS 30000
-
-enum catalog__st {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_WHEEL_BY_SHA,
-	ST_WHEEL_BY_ID,
-	ST_WHEEL_INSERT,
-	ST_WHEEL_TOUCH,
-	ST_STAT_GET,
-	ST_STAT_PUT,
-	ST_OBJ_GET,
-	ST_OBJ_INSERT,
-	ST_OBJ_HEAL,
-	ST_MEMBER_INSERT,
-	ST_PLAN,
-	ST_COUNTER_ADD,
-	ST__COUNT
-};
 
 #define WHEEL_COLS                                                                                 \
 	"id, sha256, filename, norm_name, version, build_tag, tags, root_is_purelib, dist_info, "  \
@@ -72,14 +57,8 @@ static const char *const catalog__sql[ST__COUNT] = {
 		       " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
 };
 
-struct catalog_conn {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST__COUNT]; /* prepared lazily */
-	struct catalog_conn *next;
-};
-
 /* Record an SQLite error as -WHLC_ECORRUPT (or -EBUSY/-ENOSPC) with context. */
-static int catalog__err(sqlite3 *db, int rc, struct err *err, const char *what)
+int catalog__err(sqlite3 *db, int rc, struct err *err, const char *what)
 {
 	int code = -WHLC_ECORRUPT;
 
@@ -96,13 +75,13 @@ static int catalog__err(sqlite3 *db, int rc, struct err *err, const char *what)
 }
 
 /* Current time in unix seconds. */
-static int64_t catalog__now(void)
+int64_t catalog__now(void)
 {
 	return (int64_t)time(NULL);
 }
 
 /* Get (preparing on first use) a statement, reset and with bindings cleared. */
-static sqlite3_stmt *catalog__st(struct catalog_conn *cc, enum catalog__st which, struct err *err)
+sqlite3_stmt *catalog__st(struct catalog_conn *cc, enum catalog__st which, struct err *err)
 {
 	sqlite3_stmt *st = cc->st[which];
 	int rc;
@@ -122,8 +101,7 @@ static sqlite3_stmt *catalog__st(struct catalog_conn *cc, enum catalog__st which
 }
 
 /* Step a statement that returns no rows; resets it. */
-static int catalog__exec_st(struct catalog_conn *cc, sqlite3_stmt *st, struct err *err,
-			    const char *what)
+int catalog__exec_st(struct catalog_conn *cc, sqlite3_stmt *st, struct err *err, const char *what)
 {
 	int rc = sqlite3_step(st);
 
@@ -134,7 +112,7 @@ static int catalog__exec_st(struct catalog_conn *cc, sqlite3_stmt *st, struct er
 }
 
 /* Run a script of statements without results. */
-static int catalog__exec(sqlite3 *db, const char *sql, struct err *err, const char *what)
+int catalog__exec(sqlite3 *db, const char *sql, struct err *err, const char *what)
 {
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 
@@ -348,7 +326,7 @@ void catalog_rollback(struct catalog_conn *cc)
 }
 
 /* Copy a text column (NULL stays NULL). */
-static char *catalog__text(sqlite3_stmt *st, int col)
+char *catalog__text(sqlite3_stmt *st, int col)
 {
 	const unsigned char *s = sqlite3_column_text(st, col);
 
@@ -356,7 +334,7 @@ static char *catalog__text(sqlite3_stmt *st, int col)
 }
 
 /* Copy a 32-byte blob column; -WHLC_ECORRUPT when it has another size. */
-static int catalog__sha(sqlite3_stmt *st, int col, uint8_t out[32])
+int catalog__sha(sqlite3_stmt *st, int col, uint8_t out[32])
 {
 	const void *b = sqlite3_column_blob(st, col);
 
@@ -494,6 +472,16 @@ int catalog_wheel_touch(struct catalog_conn *cc, int64_t id, int64_t now, const 
 	return catalog__exec_st(cc, st, err, "touch wheel");
 }
 
+/* Bind the stat-cache key (dev, ino, size, mtime_ns) as parameters 1 to 4. */
+static void catalog__bind_statkey(sqlite3_stmt *st, uint64_t dev, uint64_t ino, uint64_t size,
+				  int64_t mtime_ns)
+{
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)dev);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ino);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
+	sqlite3_bind_int64(st, 4, mtime_ns);
+}
+
 /* The stat cache lookup: (dev, ino, size, mtime_ns) -> wheel sha256; 0 or -ENOENT. */
 int catalog_statcache_get(struct catalog_conn *cc, uint64_t dev, uint64_t ino, uint64_t size,
 			  int64_t mtime_ns, uint8_t sha256[32], struct err *err)
@@ -503,10 +491,7 @@ int catalog_statcache_get(struct catalog_conn *cc, uint64_t dev, uint64_t ino, u
 
 	if (st == NULL)
 		return -WHLC_ECORRUPT;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)dev);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ino);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
-	sqlite3_bind_int64(st, 4, mtime_ns);
+	catalog__bind_statkey(st, dev, ino, size, mtime_ns);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		ret = catalog__sha(st, 0, sha256) < 0 ? -ENOENT : 0;
@@ -525,10 +510,7 @@ int catalog_statcache_put(struct catalog_conn *cc, uint64_t dev, uint64_t ino, u
 
 	if (st == NULL)
 		return -WHLC_ECORRUPT;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)dev);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ino);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
-	sqlite3_bind_int64(st, 4, mtime_ns);
+	catalog__bind_statkey(st, dev, ino, size, mtime_ns);
 	sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 6, sha256, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, catalog__now());
@@ -622,274 +604,8 @@ int catalog_member_insert(struct catalog_conn *cc, int64_t wheel_id, const char 
 	return catalog__exec_st(cc, st, err, "insert member");
 }
 
-/* The install plan: every member of a wheel with its object, ordered by path. */
-int catalog_wheel_plan(struct catalog_conn *cc, int64_t wheel_id, struct catalog_plan *out,
-		       struct err *err)
-{
-	sqlite3_stmt *st = catalog__st(cc, ST_PLAN, err);
-	size_t cap = 0;
-	int rc, ret = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (st == NULL)
-		return -WHLC_ECORRUPT;
-	sqlite3_bind_int64(st, 1, wheel_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->n == cap) {
-			cap = cap ? 2 * cap : 64;
-			out->v = xreallocarray(out->v, cap, sizeof(*out->v));
-		}
-		struct catalog_member *m = &out->v[out->n];
-		memset(m, 0, sizeof(*m));
-		if (catalog__sha(st, 1, m->sha256) < 0) {
-			ret = err_set(err, -WHLC_ECORRUPT, "catalog: object of %s has a bad sha256",
-				      (const char *)sqlite3_column_text(st, 0));
-			break;
-		}
-		m->path = catalog__text(st, 0);
-		m->exec = sqlite3_column_int(st, 2);
-		m->size = (uint64_t)sqlite3_column_int64(st, 3);
-		m->object_id = sqlite3_column_int64(st, 4);
-		m->object_state = sqlite3_column_int(st, 5);
-		m->verified_size = sqlite3_column_int64(st, 6);
-		m->verified_mtime_ns = sqlite3_column_int64(st, 7);
-		m->object_added_at = sqlite3_column_int64(st, 8);
-		out->n++;
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = catalog__err(cc->db, rc, err, "install plan");
-	sqlite3_reset(st);
-	if (ret < 0)
-		catalog_plan_free(out);
-	return ret;
-}
-
-/* Release a plan. */
-void catalog_plan_free(struct catalog_plan *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		free(p->v[i].path);
-	free(p->v);
-	p->v = NULL;
-	p->n = 0;
-}
-
 /* The SQLite handle of a connection. */
 sqlite3 *catalog_conn_db(struct catalog_conn *cc)
 {
 	return cc->db;
-}
-
-/* Add delta to a named counter ("hits", "misses", ...). */
-int catalog_counter_add(struct catalog_conn *cc, const char *name, int64_t delta, struct err *err)
-{
-	sqlite3_stmt *st = catalog__st(cc, ST_COUNTER_ADD, err);
-
-	if (st == NULL)
-		return -WHLC_ECORRUPT;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, delta);
-	return catalog__exec_st(cc, st, err, "counter");
-}
-
-/* Run a one-row, one-column integer query. */
-static int catalog__count(struct catalog_conn *cc, const char *sql, uint64_t *out, struct err *err)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(cc->db, sql, -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return catalog__err(cc->db, rc, err, "stats");
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : catalog__err(cc->db, rc, err, "stats");
-}
-
-/* Totals for `whlc cache stats`, read in one snapshot. */
-int catalog_stats(struct catalog_conn *cc, struct catalog_stats *out, struct err *err)
-{
-	int ret;
-
-	memset(out, 0, sizeof(*out));
-	if ((ret = catalog__exec(cc->db, "BEGIN", err, "stats")) < 0)
-		return ret;
-	if ((ret = catalog__count(cc, "SELECT count(*) FROM wheels", &out->wheels, err)) < 0 ||
-	    (ret = catalog__count(cc, "SELECT count(*), coalesce(sum(size), 0) FROM objects",
-				  &out->objects, err)) < 0 ||
-	    (ret = catalog__count(cc, "SELECT coalesce(sum(size), 0) FROM objects",
-				  &out->disk_bytes, err)) < 0 ||
-	    (ret = catalog__count(cc, "SELECT coalesce(sum(unpacked_size), 0) FROM wheels",
-				  &out->logical_bytes, err)) < 0 ||
-	    (ret = catalog__count(cc, "SELECT coalesce(sum(n_members), 0) FROM wheels",
-				  &out->members, err)) < 0 ||
-	    (ret = catalog__count(cc, "SELECT value FROM counters WHERE name = 'hits'", &out->hits,
-				  err)) < 0 ||
-	    (ret = catalog__count(cc, "SELECT value FROM counters WHERE name = 'misses'",
-				  &out->misses, err)) < 0) {
-		catalog__exec(cc->db, "ROLLBACK", NULL, "stats");
-		return ret;
-	}
-	catalog__exec(cc->db, "COMMIT", NULL, "stats");
-	return 0;
-}
-
-/* Prepare a one-off statement (install bookkeeping: a few per install, not per member). */
-static sqlite3_stmt *catalog__prep(struct catalog_conn *cc, const char *sql, struct err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(cc->db, sql, -1, &st, NULL);
-
-	if (rc != SQLITE_OK) {
-		catalog__err(cc->db, rc, err, "prepare");
-		return NULL;
-	}
-	return st;
-}
-
-/* Cached interpreter facts for (path, mtime_ns, size): 0 with *facts malloc'd, or -ENOENT. */
-int catalog_interp_get(struct catalog_conn *cc, const char *path, int64_t mtime_ns, int64_t size,
-		       char **facts, struct err *err)
-{
-	sqlite3_stmt *st = catalog__prep(
-	    cc, "SELECT facts FROM interpreters WHERE path = ?1 AND mtime_ns = ?2 AND size = ?3",
-	    err);
-	int rc, ret = -ENOENT;
-
-	if (st == NULL)
-		return -WHLC_ECORRUPT;
-	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, mtime_ns);
-	sqlite3_bind_int64(st, 3, size);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*facts = catalog__text(st, 0);
-		ret = 0;
-	} else if (rc != SQLITE_DONE) {
-		ret = catalog__err(cc->db, rc, err, "interpreter cache");
-	}
-	sqlite3_finalize(st);
-	return ret;
-}
-
-/* Store interpreter facts for (path, mtime_ns, size), replacing an older entry. */
-int catalog_interp_put(struct catalog_conn *cc, const char *path, int64_t mtime_ns, int64_t size,
-		       const char *facts, struct err *err)
-{
-	sqlite3_stmt *st = catalog__prep(cc,
-					 "INSERT OR REPLACE INTO interpreters"
-					 " (path, mtime_ns, size, facts, updated_at)"
-					 " VALUES (?1, ?2, ?3, ?4, ?5)",
-					 err);
-	if (st == NULL)
-		return -WHLC_ECORRUPT;
-	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, mtime_ns);
-	sqlite3_bind_int64(st, 3, size);
-	sqlite3_bind_text(st, 4, facts, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, catalog__now());
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : catalog__err(cc->db, rc, err, "interpreter cache");
-}
-
-/* Run a prepared statement with text/int bindings already set; finalizes it. */
-static int catalog__run(struct catalog_conn *cc, sqlite3_stmt *st, struct err *err,
-			const char *what)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : catalog__err(cc->db, rc, err, what);
-}
-
-/* Forget which wheel of project norm_name is installed in venv (uninstall or before replace). */
-int catalog_install_forget(struct catalog_conn *cc, const char *venv, const char *norm_name,
-			   struct err *err)
-{
-	sqlite3_stmt *st = catalog__prep(
-	    cc,
-	    "DELETE FROM installs WHERE venv_id = (SELECT id FROM venvs WHERE path = ?1)"
-	    " AND wheel_id IN (SELECT id FROM wheels WHERE norm_name = ?2)",
-	    err);
-	if (st == NULL)
-		return -WHLC_ECORRUPT;
-	sqlite3_bind_text(st, 1, venv, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, norm_name, -1, SQLITE_STATIC);
-	return catalog__run(cc, st, err, "installs");
-}
-
-/* Record that wheel_id is installed in venv (replacing the project's previous row). */
-int catalog_install_record(struct catalog_conn *cc, const char *venv, const char *interpreter,
-			   int64_t wheel_id, const char *norm_name, const char *link_mode,
-			   struct err *err)
-{
-	int64_t now = catalog__now();
-	int ret;
-	sqlite3_stmt *st;
-
-	if ((ret = catalog_begin(cc, err)) < 0)
-		return ret;
-	st = catalog__prep(
-	    cc,
-	    "INSERT INTO venvs (path, interpreter, created_at, last_used_at)"
-	    " VALUES (?1, ?2, ?3, ?3) ON CONFLICT (path) DO UPDATE SET"
-	    " interpreter = excluded.interpreter, last_used_at = excluded.last_used_at",
-	    err);
-	if (st == NULL) {
-		ret = -WHLC_ECORRUPT;
-		goto fail;
-	}
-	sqlite3_bind_text(st, 1, venv, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, interpreter, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	if ((ret = catalog__run(cc, st, err, "venvs")) < 0)
-		goto fail;
-	if ((ret = catalog_install_forget(cc, venv, norm_name, err)) < 0)
-		goto fail;
-	st = catalog__prep(
-	    cc,
-	    "INSERT OR REPLACE INTO installs (venv_id, wheel_id, link_mode, installed_at)"
-	    " SELECT id, ?2, ?3, ?4 FROM venvs WHERE path = ?1",
-	    err);
-	if (st == NULL) {
-		ret = -WHLC_ECORRUPT;
-		goto fail;
-	}
-	sqlite3_bind_text(st, 1, venv, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, wheel_id);
-	sqlite3_bind_text(st, 3, link_mode, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, now);
-	if ((ret = catalog__run(cc, st, err, "installs")) < 0)
-		goto fail;
-	return catalog_commit(cc, err);
-fail:
-	catalog_rollback(cc);
-	return ret;
-}
-
-/* The wheel whlc installed in venv for project norm_name: 0 with *wheel_id, or -ENOENT. */
-int catalog_install_find(struct catalog_conn *cc, const char *venv, const char *norm_name,
-			 int64_t *wheel_id, struct err *err)
-{
-	sqlite3_stmt *st = catalog__prep(cc,
-					 "SELECT i.wheel_id FROM installs i"
-					 " JOIN venvs v ON v.id = i.venv_id"
-					 " JOIN wheels w ON w.id = i.wheel_id"
-					 " WHERE v.path = ?1 AND w.norm_name = ?2",
-					 err);
-	int rc, ret = -ENOENT;
-
-	if (st == NULL)
-		return -WHLC_ECORRUPT;
-	sqlite3_bind_text(st, 1, venv, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, norm_name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*wheel_id = sqlite3_column_int64(st, 0);
-		ret = 0;
-	} else if (rc != SQLITE_DONE) {
-		ret = catalog__err(cc->db, rc, err, "installs");
-	}
-	sqlite3_finalize(st);
-	return ret;
 }

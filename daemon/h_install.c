@@ -355,19 +355,26 @@ void h_verify(struct req *req, const msgpack_object *body)
 }
 
 /* Accessors for h_venv.c (the state struct stays private to this file). */
+/* The venv path of the request. */
 const char *h_venv__path(void *arg)
 {
 	return ((struct h_venv *)arg)->venv;
 }
+
+/* The request's items (wheel paths or project names) and their count. */
 char **h_venv__items(void *arg, size_t *n)
 {
 	*n = ((struct h_venv *)arg)->n;
 	return ((struct h_venv *)arg)->items;
 }
+
+/* The reply map the worker fills. */
 struct msg_map *h_venv__out(void *arg)
 {
 	return &((struct h_venv *)arg)->out;
 }
+
+/* Record the worker's result (and its error message on failure). */
 void h_venv__set_rc(void *arg, int rc, const struct err *e)
 {
 	struct h_venv *h = arg;

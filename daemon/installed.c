@@ -176,6 +176,7 @@ static void installed__anchors(const struct interp_facts *f, char *a[6])
 	a[5] = NULL;
 }
 
+/* Free the five paths installed__anchors allocated. */
 static void installed__anchors_free(char *a[6])
 {
 	for (int i = 0; i < 5; i++)

@@ -1,4 +1,5 @@
-"""cache_helpers.py: a real whlcd on a private socket and cache, and readers of its store.
+"""cache_helpers.py: a real whlcd on a private socket and cache (tests/lib/daemon.py), and
+readers of its store.
 
     d = Daemon(tmpdir, env={"WHLCD_FAILPOINT": "ingest-before-commit:kill"})
     d.start()
@@ -8,64 +9,52 @@
 """
 import hashlib
 import os
-import shutil
-import socket
 import sqlite3
 import stat
 import subprocess
 import sys
-import time
 
 BUILDDIR = os.environ.get("WHLC_BUILDDIR", os.getcwd())
 SRCDIR = os.environ.get("WHLC_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "lib"))
 
-WHLC = os.path.join(BUILDDIR, "client", "whlc")
-WHLCD = os.path.join(BUILDDIR, "daemon", "whlcd")
+import daemon as libdaemon  # noqa: E402
+
+# The binaries tests/lib/daemon.py runs (a reachable copy when the build dir is private).
+WHLC = libdaemon.WHLC
+WHLCD = libdaemon.WHLCD
 
 
-class Daemon:
-    """whlcd --foreground on tmpdir/s/whlcd.sock with cache tmpdir/cache."""
+class Daemon(libdaemon.Daemon):
+    """tests/lib/daemon.py's whlcd, on tmpdir/s/whlcd.sock with cache tmpdir/cache and
+    env (e.g. a failure point) for the daemon only; no --test-mode."""
 
     def __init__(self, tmpdir, env=None):
-        self.tmpdir = tmpdir
+        # Not super().__init__: the directory is the caller's, not a new mkdtemp.
+        self.dir = self.tmpdir = tmpdir
         self.sockdir = os.path.join(tmpdir, "s")
         os.makedirs(self.sockdir, mode=0o700, exist_ok=True)
         os.chmod(self.sockdir, 0o700)
         self.socket = os.path.join(self.sockdir, "whlcd.sock")
-        self.cache = os.path.join(tmpdir, "cache")
-        self.log = os.path.join(tmpdir, "whlcd.log")
+        self.cache_dir = self.cache = os.path.join(tmpdir, "cache")
+        self.log_path = os.path.join(tmpdir, "whlcd.log")
         self.extra_env = dict(env or {})
         self.proc = None
 
-    def env(self):
-        """Environment for whlc: this socket and cache, never auto-start another binary."""
-        e = dict(os.environ)
-        e.update(WHLC_SOCKET=self.socket, WHLC_CACHE_DIR=self.cache, WHLC_DAEMON=WHLCD)
+    def env(self, extra=None):
+        """Environment for whlc: this socket and cache, never auto-start another binary;
+        a failure point reaches only the daemon, through extra."""
+        e = super().env()
         e.pop("WHLCD_FAILPOINT", None)
+        e.update(extra or {})
         return e
 
-    def start(self, env=None):
-        """Start whlcd in the foreground and wait until its socket accepts connections."""
-        e = self.env()
-        e.update(self.extra_env if env is None else env)
-        logf = open(self.log, "ab")
-        self.proc = subprocess.Popen([WHLCD, "--foreground", "--socket", self.socket,
-                                      "--cache-dir", self.cache, "--log-level", "debug"],
-                                     env=e, stdout=logf, stderr=logf)
-        logf.close()
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("whlcd exited at startup:\n" + self.read_log())
-            try:
-                s = socket.socket(socket.AF_UNIX)
-                s.connect(self.socket)
-                s.close()
-                return self
-            except OSError:
-                time.sleep(0.02)
-        raise AssertionError("whlcd did not start:\n" + self.read_log())
+    def start(self, env=None, args=(), test_mode=False):
+        """Start whlcd in the foreground (env: instead of the constructor's) and wait
+        until its socket accepts connections."""
+        super().start(*args, test_mode=test_mode,
+                      env=self.extra_env if env is None else env)
+        return self
 
     def whlc(self, *args, check=None, timeout=600):
         """Run the client; check=0/1 asserts the exit code."""
@@ -77,17 +66,15 @@ class Daemon:
                                     self.read_log()[-3000:]))
         return r
 
-    def stop(self):
+    def stop(self, timeout=60):
         """Stop the daemon (SIGTERM) and wait for it."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=60)
+        super().stop(timeout)
         self.proc = None
 
     def close(self):
-        """Stop the daemon and remove its directory (socket, cache, log)."""
+        """Stop the daemon, kill any whlcd left on this socket, remove the directory."""
         self.stop()
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
+        self.cleanup()
 
     def wait_dead(self, timeout=60):
         """Wait for the daemon to die on its own (failure point); returns its status."""
@@ -100,7 +87,7 @@ class Daemon:
     def read_log(self):
         """The daemon's log so far."""
         try:
-            with open(self.log, errors="replace") as f:
+            with open(self.log_path, errors="replace") as f:
                 return f.read()
         except OSError:
             return ""

@@ -10,8 +10,7 @@ import os
 import subprocess
 import time
 
-import cache_helpers
-from cache_helpers import WHLC, WHLCD, Daemon
+from cache_helpers import WHLC, Daemon
 
 import mpack
 import wheelfab
@@ -38,22 +37,16 @@ class LifeDaemon(Daemon):
             for k, v in config.items():
                 f.write("%s = %s\n" % (k, v))
 
-    def env(self):
+    def env(self, extra=None):
+        """cache_helpers.Daemon's environment with this daemon's configuration directory."""
         e = super().env()
         e["XDG_CONFIG_HOME"] = self.xdg
+        e.update(extra or {})
         return e
 
     def start(self, env=None):
-        e = self.env()
-        e.update(self.extra_env if env is None else env)
-        logf = open(self.log, "ab")
-        self.proc = subprocess.Popen([WHLCD, "--foreground", "--socket", self.socket,
-                                      "--cache-dir", self.cache, "--log-level", "debug",
-                                      "--test-mode"] + self.args,
-                                     env=e, stdout=logf, stderr=logf)
-        logf.close()
-        cache_helpers_wait(self)
-        return self
+        """Start whlcd with --test-mode and this daemon's extra arguments."""
+        return super().start(env, args=self.args, test_mode=True)
 
     # -- raw requests --------------------------------------------------------
     def raw(self, type_, body):
@@ -120,23 +113,6 @@ class LifeDaemon(Daemon):
                                       "%s%d/run.sh" % (prefix, i): (b"#!/bin/sh\necho %d\n" % i,
                                                                     0o755)})
                 for i in range(n)]
-
-
-def cache_helpers_wait(d):
-    """Wait until the daemon accepts connections."""
-    import socket
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        if d.proc.poll() is not None:
-            raise AssertionError("whlcd exited at startup:\n" + d.read_log())
-        try:
-            s = socket.socket(socket.AF_UNIX)
-            s.connect(d.socket)
-            s.close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise AssertionError("whlcd did not start:\n" + d.read_log())
 
 
 def sha256_file(p):

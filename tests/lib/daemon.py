@@ -121,15 +121,16 @@ class Daemon:
                                 stderr=subprocess.PIPE, text=True)
 
     # -- daemon lifecycle ---------------------------------------------------
-    def start(self, *args, test_mode=True, wait=True):
-        """Start whlcd --foreground (debug log in self.log_path); wait until it accepts."""
+    def start(self, *args, test_mode=True, wait=True, env=None):
+        """Start whlcd --foreground (debug log in self.log_path, env added to its
+        environment); wait until it accepts."""
         cmd = [WHLCD, "--foreground", "--socket", self.socket, "--cache-dir", self.cache_dir,
                "--log-level", "debug"]
         if test_mode:
             cmd.append("--test-mode")
         cmd += list(args)
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, env=self.env(), stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(cmd, env=self.env(env), stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=log)
         log.close()
         if wait:

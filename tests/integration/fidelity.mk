@@ -3,5 +3,5 @@
 # side by side.
 TESTS += tests/integration/test_fidelity_fixtures.py tests/integration/test_fidelity_bundled.py \
 	tests/integration/test_fidelity_repacked.py
-EXTRA_DIST += tests/integration/test_fidelity_fixtures.py tests/integration/test_fidelity_bundled.py \
+EXTRA_DIST += tests/integration/fidelity_behaviour.py tests/integration/test_fidelity_fixtures.py tests/integration/test_fidelity_bundled.py \
 	tests/integration/test_fidelity_repacked.py tests/integration/fidelity_helpers.py

@@ -143,7 +143,9 @@ int cmd_uninstall(struct client_ctx *ctx, int argc, char **argv)
 	msg_map_free(&body);
 	if (rc != EXIT_OK)
 		return rc;
-	if (!r.ok) {
+	/* A failed reply may carry details: what was removed, and why each other name failed. */
+	const msgpack_object *failed = cmdvenv__array(r.body, "failed");
+	if (!r.ok && failed == NULL) {
 		rc = client_report_error(ctx, &r);
 	} else if (json) {
 		client_print_json(r.body);
@@ -158,7 +160,16 @@ int cmd_uninstall(struct client_ctx *ctx, int argc, char **argv)
 			free(n);
 			free(v);
 		}
+		for (uint32_t i = 0; failed && i < failed->via.array.size; i++) {
+			char *n = cmdvenv__str(&failed->via.array.ptr[i], "name");
+			char *m = cmdvenv__str(&failed->via.array.ptr[i], "error");
+			fprintf(stderr, "%s: cannot uninstall %s: %s\n", ctx->prog, n, m);
+			free(n);
+			free(m);
+		}
 	}
+	if (!r.ok)
+		rc = EXIT_FAILED;
 	client_reply_free(&r);
 	client_close(c);
 	return rc;

@@ -2,19 +2,23 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "failpoint.h"
 #include "xalloc.h"
 
-/* Arm fp from a spec "name[:kill|error]" (NULL or "" disarms); 0 or -EINVAL. */
+/* Arm fp from a spec "name[:kill|error|pause:PATH]" (NULL or "" disarms); 0 or -EINVAL. */
 int failpoint_init(struct failpoint *fp, const char *spec)
 {
 	const char *colon;
 
 	fp->name = NULL;
+	fp->arg = NULL;
 	fp->action = FAILPOINT_KILL;
 	if (spec == NULL || *spec == '\0')
 		return 0;
@@ -27,7 +31,10 @@ int failpoint_init(struct failpoint *fp, const char *spec)
 		fp->action = FAILPOINT_KILL;
 	else if (strcmp(colon + 1, "error") == 0)
 		fp->action = FAILPOINT_ERROR;
-	else
+	else if (strncmp(colon + 1, "pause:/", 7) == 0) {
+		fp->action = FAILPOINT_PAUSE;
+		fp->arg = xstrdup(colon + 7);
+	} else
 		return -EINVAL;
 	if (colon == spec)
 		return -EINVAL;
@@ -45,7 +52,21 @@ int failpoint_init_env(struct failpoint *fp)
 void failpoint_free(struct failpoint *fp)
 {
 	free(fp->name);
+	free(fp->arg);
 	fp->name = NULL;
+	fp->arg = NULL;
+}
+
+/* Pause: create the file, wait until it is removed (at most 10 minutes). */
+static void failpoint__pause(const char *path)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < 60000 && access(path, F_OK) == 0; i++)
+		nanosleep(&ts, NULL);
 }
 
 /* Run the armed action when name matches: returns 0, -EIO (error), or never (kill). */
@@ -55,6 +76,10 @@ int failpoint_hit(const struct failpoint *fp, const char *name)
 		return 0;
 	if (fp->action == FAILPOINT_ERROR)
 		return -EIO;
+	if (fp->action == FAILPOINT_PAUSE) {
+		failpoint__pause(fp->arg);
+		return 0;
+	}
 	raise(SIGKILL);
 	return -EIO; /* not reached */
 }

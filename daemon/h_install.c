@@ -14,6 +14,7 @@
 #include "install.h"
 #include "installed.h"
 #include "layout.h"
+#include "lifecycle.h"
 #include "proto.h"
 #include "userfile.h"
 #include "venv.h"
@@ -123,6 +124,7 @@ static void h_install__body(struct h_venv *h, struct msg_map *m)
 	msg_add_str(m, "fallback", r->fallback);
 	msg_add_str_array(m, "warnings", (const char *const *)r->warnings, r->n_warnings);
 	msg_add_uint(m, "files", r->files);
+	msg_add_uint(m, "bytes_linked", r->bytes_linked);
 	msg_add_bool(m, "dry_run", h->opts.dry_run);
 	msg_add_uint(m, "elapsed_ms", h_install__ms() - h->t0);
 }
@@ -171,7 +173,8 @@ static void h_install_work(struct req *req, void *arg)
 {
 	struct h_venv *h = arg;
 	struct cache *c = req_daemon(req)->cache;
-	struct install_env env = {.store = &c->store,
+	struct install_env env = {.cache = c,
+				  .store = &c->store,
 				  .catalog = &c->catalog,
 				  .ingest = &c->ingest,
 				  .fp = &c->fp,
@@ -208,6 +211,11 @@ static void h_venv_done(struct req *req, void *arg, int status)
 			req_reply_ok(req, &m);
 		}
 		msg_map_free(&m);
+		cache_note_growth(d); /* ingestion may have grown the cache past its limit */
+	} else if (h->rc < 0 && h->type == PROTO_UNINSTALL && h->out.n > 0) {
+		/* Some names failed: the details say what was removed and what failed. */
+		req_reply_error_details(req, h->err.code ? h->err.code : h->rc, &h->out, "%s",
+					h->err.msg);
 	} else if (h->rc < 0) {
 		req_reply_err(req, &h->err);
 	} else {

@@ -484,7 +484,7 @@ static void h_tplan_work(struct req *req, void *arg)
 	}
 	if (t->rc == 1) {
 		int64_t id = t->wheel_id;
-		t->rc = cache_install_plan(c, cc, t->path, &id, &plan, &t->err);
+		t->rc = cache_install_plan(c, cc, t->path, &id, &plan, NULL, &t->err);
 		if (t->rc == 0) {
 			cache_unpin_wheel(c, id);
 			catalog_plan_free(&plan);

@@ -41,6 +41,14 @@ static int h_venv__open(struct req *req, const char *path, int lock, struct h_ve
 				e)) < 0)
 		return rc;
 	c->have_facts = 1;
+	if (lock) {
+		/* A crashed install is undone before anything looks at the venv. */
+		struct install_result r = {0};
+		install_stash_recover(c->v.path, &c->f, &r);
+		for (size_t i = 0; i < r.n_warnings; i++)
+			log_info(&req_daemon(req)->log, "%s: %s", c->v.path, r.warnings[i]);
+		install_result_free(&r);
+	}
 	return installed_scan(&c->f, &c->il, e);
 }
 
@@ -59,52 +67,95 @@ static void h_venv__str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_with_body(pk, s, strlen(s));
 }
 
-/* Worker: uninstall every named distribution (all found first, then removed). */
+/* One failed name of an uninstall. */
+struct h_venv__failure {
+	char *name;
+	struct err e;
+};
+
+/* Uninstall one distribution; 0 or an error naming it. */
+static int h_venv__uninstall_one(struct req *req, struct h_venv_ctx *c,
+				 const struct installed_dist *d, struct err *e)
+{
+	struct catalog *cat = &req_daemon(req)->cache->catalog;
+	struct installed_plan p;
+	int rc;
+
+	if ((rc = installed_plan_uninstall(&c->f, d, &p, e)) < 0)
+		return rc;
+	rc = installed_execute(&c->f, &p, e);
+	installed_plan_free(&p);
+	char *norm = wheel_normalize_name(d->name);
+	struct catalog_conn *cc = catalog_acquire(cat, NULL);
+	if (cc) {
+		catalog_install_forget(cc, c->v.path, norm, NULL);
+		catalog_release(cat, cc);
+	}
+	free(norm);
+	return rc;
+}
+
+/*
+ * Worker: uninstall every named distribution, each on its own: the reply
+ * lists what was removed, and what failed with why ("failed"); any failure
+ * makes it an error reply whose details are that same body.
+ */
 void h_venv__uninstall_work(struct req *req, void *arg)
 {
 	struct h_venv_ctx c;
 	struct err e;
-	size_t n;
+	size_t n, nr = 0, nf = 0;
 	char **names = h_venv__items(arg, &n);
-	const struct installed_dist **ds = xcalloc(n, sizeof(*ds));
-	struct catalog *cat = &req_daemon(req)->cache->catalog;
+	const struct installed_dist **done = xcalloc(n, sizeof(*done));
+	struct h_venv__failure *fails = xcalloc(n, sizeof(*fails));
 	int rc = h_venv__open(req, h_venv__path(arg), 1, &c, &e);
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		ds[i] = installed_find(&c.il, names[i]);
-		if (ds[i] == NULL)
-			rc = err_set(&e, -ENOENT, "%s is not installed in %s", names[i], c.v.path);
+		const struct installed_dist *d = installed_find(&c.il, names[i]);
+		int dup = 0;
+		for (size_t k = 0; k < nr && d; k++)
+			dup |= done[k] == d;
+		if (dup)
+			continue;
+		struct err e1;
+		int r1 = d ? h_venv__uninstall_one(req, &c, d, &e1)
+			   : err_set(&e1, -ENOENT, "%s is not installed in %s", names[i], c.v.path);
+		if (r1 < 0)
+			fails[nf++] = (struct h_venv__failure){names[i], e1};
+		else
+			done[nr++] = d;
 	}
-	msgpack_packer *pk = rc == 0 ? msg_add_key(h_venv__out(arg), "removed") : NULL;
-	if (pk)
-		msgpack_pack_array(pk, (uint32_t)n);
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct installed_plan p;
-		if ((rc = installed_plan_uninstall(&c.f, ds[i], &p, &e)) < 0) {
-			/* the array promised n entries: fill it to keep the body well formed */
-			for (size_t k = i; k < n; k++)
-				msgpack_pack_nil(pk);
-			break;
+	if (rc == 0) {
+		msgpack_packer *pk = msg_add_key(h_venv__out(arg), "removed");
+		msgpack_pack_array(pk, (uint32_t)nr);
+		for (size_t i = 0; i < nr; i++) {
+			char *norm = wheel_normalize_name(done[i]->name);
+			msgpack_pack_map(pk, 2);
+			h_venv__str(pk, "name");
+			h_venv__str(pk, norm);
+			h_venv__str(pk, "version");
+			h_venv__str(pk, done[i]->version);
+			free(norm);
 		}
-		rc = installed_execute(&c.f, &p, &e);
-		installed_plan_free(&p);
-		char *norm = wheel_normalize_name(ds[i]->name);
-		msgpack_pack_map(pk, 2);
-		h_venv__str(pk, "name");
-		h_venv__str(pk, norm);
-		h_venv__str(pk, "version");
-		h_venv__str(pk, ds[i]->version);
-		struct catalog_conn *cc = catalog_acquire(cat, NULL);
-		if (cc) {
-			catalog_install_forget(cc, c.v.path, norm, NULL);
-			catalog_release(cat, cc);
+		pk = msg_add_key(h_venv__out(arg), "failed");
+		msgpack_pack_array(pk, (uint32_t)nf);
+		for (size_t i = 0; i < nf; i++) {
+			msgpack_pack_map(pk, 2);
+			h_venv__str(pk, "name");
+			h_venv__str(pk, fails[i].name);
+			h_venv__str(pk, "error");
+			h_venv__str(pk, fails[i].e.msg);
 		}
-		free(norm);
-		if (rc < 0)
-			for (size_t k = i + 1; k < n; k++)
-				msgpack_pack_nil(pk);
+		if (nf == 1)
+			rc = err_set(&e, fails[0].e.code, "%s", fails[0].e.msg);
+		else if (nf > 1)
+			rc = err_set(
+			    &e, fails[0].e.code,
+			    "%zu of %zu distributions could not be uninstalled; the first: %s", nf,
+			    n, fails[0].e.msg);
 	}
-	free(ds);
+	free(done);
+	free(fails);
 	h_venv__close(&c);
 	h_venv__set_rc(arg, rc, &e);
 }

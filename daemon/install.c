@@ -172,11 +172,10 @@ int install_run(const struct install_env *env, const struct install_opts *o,
 		env->progress(env->progress_arg, "lock", 0, 0);
 	if ((rc = venv_lock(&v, 0, err)) < 0)
 		goto out;
-	if (!o->dry_run)
-		install_stash_recover(v.path, res);
 	if ((rc = install_facts(env->catalog, v.python, v.path, &facts, err)) < 0)
 		goto out;
 	have_facts = 1;
+	install_stash_recover(v.path, &facts, res); /* a crashed install first (even dry runs) */
 	if ((rc = tags_for_interp(&facts, &tags, err)) < 0)
 		goto out;
 	if ((rc = installed_scan(&facts, &il, err)) < 0)

@@ -29,6 +29,8 @@
 #include "store.h"
 #include "strbuf.h"
 
+struct cache;
+
 enum install_mode { INSTALL_HARDLINK, INSTALL_CLONE, INSTALL_COPY, INSTALL_SYMLINK };
 
 /* "hardlink", "clone", "copy", "symlink". */
@@ -38,6 +40,8 @@ int install_mode_parse(const char *s, enum install_mode *out);
 
 /* What install_run needs from the daemon (all thread-safe). */
 struct install_env {
+	struct cache
+	    *cache; /* pins and the object check before linking (lifecycle.h); NULL: none */
 	struct store *store;
 	struct catalog *catalog;
 	const struct ingest_ctx *ingest;
@@ -76,8 +80,9 @@ struct install_result {
 	size_t n_warnings;
 	char **warnings;
 	enum install_mode mode_used;
-	char *fallback; /* why hardlinking fell back to copying, NULL when it did not */
-	uint64_t files; /* files written or linked */
+	char *fallback;	       /* why hardlinking fell back to copying, NULL when it did not */
+	uint64_t files;	       /* files written or linked */
+	uint64_t bytes_linked; /* bytes hardlinked or symlinked instead of copied */
 	size_t installed;
 };
 
@@ -117,7 +122,9 @@ struct install_file {
 	char *record_path;		/* RECORD path (final dist-info name) */
 	int rewrite;			/* `#!python` script: written fresh */
 	int existed;			/* a file was already there (replaced) */
-	uint8_t sha256[32];		/* of what was written */
+	int stashed;			/* that file was moved into the stash first (restorable) */
+	int no_hash;	    /* RECORD row without hash and size (RECORD.jws, RECORD.p7s) */
+	uint8_t sha256[32]; /* of what was written */
 	int64_t size;
 };
 
@@ -132,6 +139,7 @@ struct install_link {
 	int rc;
 	struct err err;
 	atomic_uint_fast64_t done;
+	atomic_uint_fast64_t bytes_linked; /* bytes hardlinked/symlinked, not copied */
 	uint64_t total;
 };
 
@@ -162,17 +170,25 @@ struct install_stash {
 };
 
 /*
- * Move paths (absolute, already contained in the venv) into a stash dir inside
- * venv. marker: the new dist-info's final path (its existence = committed).
+ * Write the journal (fsync-ed: marker, paths, created), then move paths
+ * (absolute, already contained in the venv) into a stash dir inside venv.
+ * marker: the new dist-info's final path (its existence = committed);
+ * created: every file the install will create outside its temporary dist-info.
  */
 int install_stash_begin(const char *venv, const char *marker, char **paths, size_t n,
-			struct install_stash *s, struct err *err);
+			char **created, size_t n_created, struct install_stash *s, struct err *err);
 /* Delete the stash (the new version is in place). */
 void install_stash_commit(struct install_stash *s);
 /* Move everything back (the new version failed). */
 int install_stash_rollback(struct install_stash *s, struct err *err);
-/* Remove leftovers of crashed installs (`.whlc-stash-*`, `.whlc-tmp-*`) at lock time: restore. */
-void install_stash_recover(const char *venv, struct install_result *r);
+/*
+ * Finish what crashed installs left (venv locked, before anything else):
+ * uncommitted stashes are undone (the interrupted install's files removed,
+ * moved files restored), temporary dist-infos removed. f may be NULL (then
+ * only moved files are restored).
+ */
+void install_stash_recover(const char *venv, const struct interp_facts *f,
+			   struct install_result *r);
 /* Remove a directory tree whlc made (stash, temporary dist-info). */
 void install__remove_tree(const char *path);
 

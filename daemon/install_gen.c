@@ -67,7 +67,12 @@ static int install__by_record_path(const void *a, const void *b)
 	return strcmp(x->record_path, y->record_path);
 }
 
-/* The installed RECORD: one row per file plus RECORD's own empty row, sorted, CRLF like pip. */
+/*
+ * The installed RECORD: one row per file plus RECORD's own empty row, sorted,
+ * CRLF like pip. Files marked no_hash (the signatures RECORD.jws and
+ * RECORD.p7s, which the wheel's RECORD cannot list) get empty hash and size,
+ * as pip 23.2.1 writes them.
+ */
 void install_record(struct install_file *files, size_t n, const char *record_path,
 		    struct strbuf *out)
 {
@@ -79,8 +84,8 @@ void install_record(struct install_file *files, size_t n, const char *record_pat
 	v[n] = &self;
 	qsort(v, n + 1, sizeof(*v), install__by_record_path);
 	for (size_t i = 0; i < n + 1; i++) {
-		if (v[i] == &self)
-			record_write_row_eol(out, record_path, NULL, -1, "\r\n");
+		if (v[i] == &self || v[i]->no_hash)
+			record_write_row_eol(out, v[i]->record_path, NULL, -1, "\r\n");
 		else
 			record_write_row_eol(out, v[i]->record_path, v[i]->sha256, v[i]->size,
 					     "\r\n");

@@ -367,9 +367,13 @@ static int install__one(struct install_link *lk, int dfd, const char *base, stru
 			install__fall_back(lk, -rc);
 			return install__copy_obj(lk, dfd, base, f, 0);
 		}
+		if (rc == 0)
+			atomic_fetch_add(&lk->bytes_linked, f->m->size);
 		return rc;
 	case INSTALL_SYMLINK:
-		return install__link_obj(lk, dfd, base, f, 1);
+		if ((rc = install__link_obj(lk, dfd, base, f, 1)) == 0)
+			atomic_fetch_add(&lk->bytes_linked, f->m->size);
+		return rc;
 	case INSTALL_CLONE:
 		return install__copy_obj(lk, dfd, base, f, 1);
 	case INSTALL_COPY:
@@ -415,6 +419,9 @@ static void *install__chunk_run(void *arg)
 			curlen = dl;
 		}
 		int rc = install__one(lk, dfd, slash + 1, f);
+		/* Crash tests: half of each run linked (failpoint.h). */
+		if (rc == 0 && i == c->n / 2)
+			rc = failpoint_hit(lk->env->fp, "install-mid-link");
 		if (rc < 0) {
 			if (lk->mode == INSTALL_CLONE &&
 			    (rc == -EOPNOTSUPP || rc == -EXDEV || rc == -EINVAL || rc == -ENOTTY))

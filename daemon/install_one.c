@@ -9,11 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "entrypoints.h"
 #include "hash.h"
 #include "install.h"
 #include "installed.h"
 #include "launcher.h"
+#include "lifecycle.h"
 #include "venv.h"
 #include "wheel_name.h"
 #include "xalloc.h"
@@ -31,6 +33,8 @@ struct install__job {
 	char *final_di; /* <site>/<dist_info> */
 	char *tmp_di;	/* <site>/.whlc-tmp-...: the dist-info until commit */
 	int tmp_di_made;
+	char **coll; /* sorted: files of others this install overwrites (stashed first) */
+	size_t ncoll;
 };
 
 /* Read a whole small store object. */
@@ -177,9 +181,11 @@ static int install__map(const struct catalog_wheel *w, struct install__job *j, s
 			fl->rewrite = t.is_script;
 			fl->record_path = t.record_path;
 			t.record_path = NULL;
-			if (!strncmp(m->path, w->dist_info, dl) && m->path[dl] == '/')
+			if (!strncmp(m->path, w->dist_info, dl) && m->path[dl] == '/') {
 				fl->dest = xasprintf("%s/%s", j->tmp_di, m->path + dl + 1);
-			else
+				fl->no_hash = !strcmp(m->path + dl + 1, "RECORD.jws") ||
+					      !strcmp(m->path + dl + 1, "RECORD.p7s");
+			} else
 				fl->dest = xstrdup(t.abs);
 		}
 		layout_target_free(&t);
@@ -277,22 +283,134 @@ static void install__collisions(const struct interp_facts *f, const struct insta
 	}
 }
 
+/* 1 when path is inside the temporary dist-info. */
+static int install__in_tmp(const struct install__job *j, const char *path)
+{
+	size_t tl = strlen(j->tmp_di);
+	return strncmp(path, j->tmp_di, tl) == 0 && path[tl] == '/';
+}
+
+/* Order C strings (qsort/bsearch). */
+static int install__cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Mark the files whose previous occupant was stashed (restorable: ours to remove on undo). */
+static void install__mark_stashed(struct install__job *j)
+{
+	for (size_t i = 0; i < j->n && j->ncoll; i++)
+		if (bsearch(&j->files[i].dest, j->coll, j->ncoll, sizeof(char *), install__cmpstr))
+			j->files[i].existed = j->files[i].stashed = 1;
+}
+
 /* Undo a failed install: remove new files outside the temp dist-info, and the temp dist-info. */
 static void install__undo(const struct interp_facts *f, struct install__job *j)
 {
 	struct installed_plan p = {0};
-	size_t tl = strlen(j->tmp_di);
 	struct err e;
 
+	install__mark_stashed(j);
 	p.paths = xcalloc(j->n ? j->n : 1, sizeof(*p.paths));
 	for (size_t i = 0; i < j->n; i++)
-		if (!j->files[i].existed &&
-		    !(strncmp(j->files[i].dest, j->tmp_di, tl) == 0 && j->files[i].dest[tl] == '/'))
+		if ((!j->files[i].existed || j->files[i].stashed) &&
+		    !install__in_tmp(j, j->files[i].dest))
 			p.paths[p.n++] = j->files[i].dest;
 	installed_execute(f, &p, &e);
 	free(p.paths);
 	if (j->tmp_di_made)
 		install__remove_tree(j->tmp_di);
+}
+
+/* The launchers' destinations (malloc'd array of malloc'd paths). */
+static char **install__launcher_dests(const struct install__job *j)
+{
+	char **v = xcalloc(j->launchers.n + 1, sizeof(*v));
+	for (size_t i = 0; i < j->launchers.n; i++)
+		v[i] = xasprintf("%s/%s", j->layout.dir[LAYOUT_SCRIPTS], j->launchers.v[i].name);
+	return v;
+}
+
+/*
+ * Files already in the venv where this install will put one, that are not
+ * the old version's (sorted old paths): another distribution's, or stray.
+ * They go into the stash with the old version so a rollback brings them
+ * back. A directory that does not exist holds none: one stat per directory
+ * for a fresh install, an lstat per file only where directories exist.
+ */
+static void install__find_collisions(struct install__job *j, char **ldest, char **old, size_t nold)
+{
+	const char *cur = NULL;
+	size_t curlen = 0;
+	int cur_exists = 0;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < j->n + j->launchers.n; i++) {
+		const char *dest = i < j->n ? j->files[i].dest : ldest[i - j->n];
+		const char *slash = strrchr(dest, '/');
+		size_t dl = (size_t)(slash - dest);
+		struct stat st;
+		if (i < j->n && install__in_tmp(j, dest))
+			continue;
+		if (nold && bsearch(&dest, old, nold, sizeof(char *), install__cmpstr))
+			continue;
+		if (cur == NULL || dl != curlen || strncmp(cur, dest, dl) != 0) {
+			char *dir = xstrndup(dest, dl);
+			cur_exists = stat(dir, &st) == 0;
+			free(dir);
+			cur = dest;
+			curlen = dl;
+		}
+		if (!cur_exists || lstat(dest, &st) < 0 || S_ISDIR(st.st_mode))
+			continue;
+		if (j->ncoll == cap) {
+			cap = cap ? 2 * cap : 16;
+			j->coll = xreallocarray(j->coll, cap, sizeof(*j->coll));
+		}
+		j->coll[j->ncoll++] = xstrdup(dest);
+	}
+	if (j->ncoll > 1)
+		qsort(j->coll, j->ncoll, sizeof(*j->coll), install__cmpstr);
+}
+
+/*
+ * Stash (with a journal) the old version's files and the files this
+ * install overwrites; the journal names every file the install creates
+ * outside its temporary dist-info, for recovery after a crash.
+ */
+static int install__begin(const struct install_opts *o, struct install__job *j,
+			  struct installed_plan *up, struct install_stash *stash, struct err *err)
+{
+	char **ldest = install__launcher_dests(j);
+	char **old = xcalloc(up->n + 1, sizeof(*old));
+	char **moved, **created;
+	size_t nm = 0, nc = 0;
+	int rc;
+
+	if (up->n > 0)
+		memcpy(old, up->paths, up->n * sizeof(*old));
+	if (up->n > 1)
+		qsort(old, up->n, sizeof(*old), install__cmpstr);
+	install__find_collisions(j, ldest, old, up->n);
+	moved = xcalloc(up->n + j->ncoll + 1, sizeof(*moved));
+	for (size_t i = 0; i < up->n; i++)
+		moved[nm++] = up->paths[i];
+	for (size_t i = 0; i < j->ncoll; i++)
+		moved[nm++] = j->coll[i];
+	created = xcalloc(j->n + j->launchers.n + 1, sizeof(*created));
+	for (size_t i = 0; i < j->n; i++)
+		if (!install__in_tmp(j, j->files[i].dest))
+			created[nc++] = j->files[i].dest;
+	for (size_t i = 0; i < j->launchers.n; i++)
+		created[nc++] = ldest[i];
+	rc = install_stash_begin(o->venv, j->final_di, moved, nm, created, nc, stash, err);
+	for (size_t i = 0; i < j->launchers.n; i++)
+		free(ldest[i]);
+	free(ldest);
+	free(old);
+	free(moved);
+	free(created);
+	return rc;
 }
 
 /* Free a job. */
@@ -306,9 +424,77 @@ static void install__job_free(struct install__job *j)
 	catalog_plan_free(&j->plan);
 	launchers_free(&j->launchers);
 	layout_free(&j->layout);
+	for (size_t i = 0; i < j->ncoll; i++)
+		free(j->coll[i]);
+	free(j->coll);
 	free(j->site);
 	free(j->final_di);
 	free(j->tmp_di);
+}
+
+/*
+ * Pin the wheel and get its plan with every object checked (lifecycle.h);
+ * *wid may change when damaged objects made the cache re-extract the wheel.
+ */
+static int install__plan(const struct install_env *env, const char *path,
+			 const struct catalog_wheel *w, int64_t *wid, struct catalog_plan *plan,
+			 int *pinned, struct install_result *res, struct err *err)
+{
+	struct catalog_conn *cc = catalog_acquire(env->catalog, err);
+	int rc;
+
+	*wid = w->id;
+	if (cc == NULL)
+		return -WHLC_ECORRUPT;
+	if (env->cache == NULL) {
+		rc = catalog_wheel_plan(cc, w->id, plan, err);
+		catalog_release(env->catalog, cc);
+		return rc;
+	}
+	char *damage = NULL;
+	rc = cache_install_plan(env->cache, cc, path, wid, plan, &damage, err);
+	*pinned = rc == 0;
+	if (rc == 0 && (*wid != w->id || damage)) {
+		/* Re-extracted from path: still the file this install planned with? */
+		struct catalog_wheel nw;
+		if ((rc = catalog_wheel_by_id(cc, *wid, &nw, err)) == 0) {
+			if (memcmp(nw.sha256, w->sha256, 32) != 0)
+				rc = err_set(err, -EAGAIN,
+					     "%s changed while it was being installed; "
+					     "install it again",
+					     path);
+			catalog_wheel_free(&nw);
+		}
+	}
+	if (rc == 0 && damage)
+		install_warn(res,
+			     "%s: %s (written through a hardlink in a venv?): it was quarantined "
+			     "and the wheel re-extracted from its file; venvs that link the "
+			     "changed file keep it (`whlc verify` finds it)",
+			     w->filename, damage);
+	free(damage);
+	catalog_release(env->catalog, cc);
+	return rc;
+}
+
+/* After a commit: the venv's install record and the cache counters (lifecycle.h). */
+static void install__account(const struct install_env *env, const struct install_opts *o,
+			     const struct interp_facts *f, const struct catalog_wheel *w,
+			     int64_t wid, uint64_t bytes_linked, const struct install_result *res)
+{
+	struct catalog_conn *cc = catalog_acquire(env->catalog, NULL);
+	char name[64];
+
+	if (cc == NULL)
+		return;
+	catalog_install_record(cc, o->venv, f->executable, wid, w->norm_name,
+			       install_mode_name(res->mode_used), NULL);
+	snprintf(name, sizeof(name), "%s%s", CACHE_COUNTER_INSTALLS_PREFIX,
+		 install_mode_name(res->mode_used));
+	catalog_counter_add(cc, name, 1, NULL);
+	if (bytes_linked)
+		catalog_counter_add(cc, CACHE_COUNTER_BYTES_LINKED, (int64_t)bytes_linked, NULL);
+	catalog_release(env->catalog, cc);
 }
 
 /* Install one wheel (already ingested and checked), replacing old when given. */
@@ -322,9 +508,9 @@ int install__one_wheel(const struct install_env *env, const struct install_opts 
 	struct install_stash stash = {0};
 	struct installed_plan up = {0};
 	struct install_link lk;
-	struct catalog_conn *cc;
 	char *hname = xstrdup(wn->name);
-	int rc, stashed = 0;
+	int rc, stashed = 0, pinned = 0;
+	int64_t wid = w->id;
 
 	memset(&j, 0, sizeof(j));
 	for (char *c = hname; *c; c++)
@@ -334,14 +520,12 @@ int install__one_wheel(const struct install_env *env, const struct install_opts 
 	free(hname);
 	if (rc < 0)
 		goto out_free;
-	if ((cc = catalog_acquire(env->catalog, err)) == NULL) {
-		rc = -WHLC_ECORRUPT;
+	if ((rc = install__plan(env, path, w, &wid, &j.plan, &pinned, res, err)) < 0)
+		goto out_free;
+	if ((rc = failpoint_hit(env->fp, "install-after-pin")) < 0) {
+		err_set(err, rc, "%s: failure point install-after-pin", w->filename);
 		goto out_free;
 	}
-	rc = catalog_wheel_plan(cc, w->id, &j.plan, err);
-	catalog_release(env->catalog, cc);
-	if (rc < 0)
-		goto out_free;
 	j.site = xstrdup(j.layout.dir[j.layout.root]);
 	j.final_di = xasprintf("%s/%s", j.site, w->dist_info);
 	j.tmp_di = xasprintf("%s/.whlc-tmp-%d-%s.partial", j.site, (int)getpid(), w->dist_info);
@@ -350,17 +534,19 @@ int install__one_wheel(const struct install_env *env, const struct install_opts 
 		goto out_free;
 	install__check_elf(env->store, w, wn, &j.plan, res);
 
-	/* The old version goes aside first; from here on a failure rolls back. */
+	/* The old version and overwritten files go aside first; from here on a failure rolls
+	 * back, and a crash is undone by the next operation on the venv. */
 	if (old) {
 		if ((rc = installed_plan_uninstall(f, old, &up, err)) < 0)
 			goto out_free;
 		for (size_t i = 0; i < up.nrefused; i++)
 			install_warn(res, "%s %s: RECORD names %s outside the venv: left alone",
 				     old->name, old->version, up.refused[i]);
-		if ((rc = install_stash_begin(o->venv, j.final_di, up.paths, up.n, &stash, err)) <
-		    0)
-			goto out_free;
-		stashed = 1;
+	}
+	if ((rc = install__begin(o, &j, &up, &stash, err)) < 0)
+		goto out_free;
+	stashed = 1;
+	if (old) {
 		struct err e2;
 		installed_execute(f, &up, &e2); /* files are gone: drops pycs, prunes dirs */
 	}
@@ -400,20 +586,25 @@ int install__one_wheel(const struct install_env *env, const struct install_opts 
 		goto fail;
 	}
 	j.tmp_di_made = 0;
+	install__mark_stashed(&j);
 	install__collisions(f, il, old, w, &j, res);
-	if (stashed)
-		install_stash_commit(&stash);
+	install_stash_commit(&stash);
 	if (old)
 		install_line_add(res, '-', old->name, old->version);
 	install_line_add(res, '+', w->norm_name, w->version);
-	if ((cc = catalog_acquire(env->catalog, NULL)) != NULL) {
-		catalog_install_record(cc, o->venv, f->executable, w->id, w->norm_name,
-				       install_mode_name(res->mode_used), NULL);
-		catalog_release(env->catalog, cc);
-	}
+	res->bytes_linked += atomic_load(&lk.bytes_linked);
+	install__account(env, o, f, w, wid, atomic_load(&lk.bytes_linked), res);
 	rc = 0;
 	goto out_free;
 fail:
+	if (rc == -ENOSPC) {
+		char *m = xstrdup(err->msg);
+		err_set(err, rc,
+			"no space left on the filesystem of %s: %s; nothing was installed from "
+			"it; free space there and install again",
+			o->venv, m);
+		free(m);
+	}
 	install__undo(f, &j);
 	if (stashed) {
 		struct err e2;
@@ -421,6 +612,8 @@ fail:
 			install_warn(res, "rollback incomplete: %s", e2.msg);
 	}
 out_free:
+	if (pinned)
+		cache_unpin_wheel(env->cache, wid);
 	installed_plan_free(&up);
 	install__job_free(&j);
 	return rc;

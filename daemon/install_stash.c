@@ -1,12 +1,19 @@
 /*
- * install_stash.c: upgrades that a failure cannot break (spec J.45).
+ * install_stash.c: installs that a failure or a crash cannot break (spec J.45).
  *
- * The old version's files are renamed into `<venv>/.whlc-stash-XXXXXX/<i>`
- * (same filesystem: renames only). A journal in the stash, written before
- * anything moves, holds the new dist-info's final path then every original
- * path, NUL-separated. The new dist-info appearing under its final name is
- * the commit point: a daemon killed before it leaves a stash that
- * install_stash_recover() moves back; after it, the stash is just deleted.
+ * Every install gets a stash directory `<venv>/.whlc-stash-XXXXXX` holding a
+ * journal, written and fsync-ed before anything in the venv changes:
+ *
+ *     <final dist-info path> \0 <moved path> \0 ... \0 \0 <created path> \0 ...
+ *
+ * Moved paths are the old version's files and files of other distributions
+ * that the new version overwrites: they are renamed into the stash as
+ * `<i>` (same filesystem: renames only). Created paths are every file the
+ * new version will put outside its temporary dist-info. The new dist-info
+ * appearing under its final name is the commit point: a daemon killed before
+ * it leaves a stash that install_stash_recover() undoes (created paths that
+ * are not also moved paths are removed, moved files come back, temporary
+ * dist-infos go); after it, the stash is just deleted.
  */
 #include "config.h"
 
@@ -20,6 +27,7 @@
 #include <unistd.h>
 
 #include "install.h"
+#include "installed.h"
 #include "xalloc.h"
 
 #define INSTALL_JOURNAL_MAX (256u << 20)
@@ -64,8 +72,16 @@ static void install__rmtree(const char *path, int depth)
 	rmdir(path);
 }
 
-/* Write the journal: commit marker path, then the original paths, NUL-separated. */
-static int install__journal(const char *dir, const char *marker, char **paths, size_t n)
+/* Write a NUL-terminated string list. */
+static void install__jlist(FILE *f, char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fwrite(v[i], 1, strlen(v[i]) + 1, f);
+}
+
+/* Write and fsync the journal (see the top of the file), then fsync the stash dir. */
+static int install__journal(const char *dir, const char *marker, char **paths, size_t n,
+			    char **created, size_t nc)
 {
 	char *jp = xasprintf("%s/journal", dir);
 	FILE *f = fopen(jp, "wbx");
@@ -75,18 +91,26 @@ static int install__journal(const char *dir, const char *marker, char **paths, s
 	if (f == NULL)
 		return -errno;
 	fwrite(marker, 1, strlen(marker) + 1, f);
-	for (size_t i = 0; i < n; i++)
-		fwrite(paths[i], 1, strlen(paths[i]) + 1, f);
-	if (ferror(f))
-		rc = -EIO;
+	install__jlist(f, paths, n);
+	fputc('\0', f);
+	install__jlist(f, created, nc);
+	if (fflush(f) != 0 || ferror(f))
+		rc = errno ? -errno : -EIO;
+	if (rc == 0 && fsync(fileno(f)) < 0)
+		rc = -errno;
 	if (fclose(f) != 0 && rc == 0)
 		rc = -errno;
+	int dfd = rc == 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
 	return rc;
 }
 
-/* Move paths into a new stash dir inside venv. */
+/* Journal, then move paths into a new stash dir inside venv. */
 int install_stash_begin(const char *venv, const char *marker, char **paths, size_t n,
-			struct install_stash *s, struct err *err)
+			char **created, size_t n_created, struct install_stash *s, struct err *err)
 {
 	char *tmpl = xasprintf("%s/.whlc-stash-XXXXXX", venv);
 	int rc;
@@ -98,7 +122,7 @@ int install_stash_begin(const char *venv, const char *marker, char **paths, size
 		s->dir = NULL;
 		return rc;
 	}
-	rc = install__journal(tmpl, marker, paths, n);
+	rc = install__journal(tmpl, marker, paths, n, created, n_created);
 	s->dir = tmpl;
 	s->n = n;
 	s->orig = xcalloc(n ? n : 1, sizeof(*s->orig));
@@ -107,26 +131,28 @@ int install_stash_begin(const char *venv, const char *marker, char **paths, size
 		s->orig[i] = xstrdup(paths[i]);
 	if (rc < 0)
 		goto fail_journal;
+	int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (size_t i = 0; i < n; i++) {
 		char dst[64];
 		snprintf(dst, sizeof(dst), "%zu", i);
-		int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		int r = dfd < 0 ? -1 : renameat(AT_FDCWD, paths[i], dfd, dst);
 		int e = errno;
-		if (dfd >= 0)
-			close(dfd);
 		if (r == 0) {
 			s->stashed[i] = 1;
 		} else if (e != ENOENT) {
 			rc = err_set(err, -e, "cannot move %s aside: %s", paths[i], strerror(e));
 			struct err e2;
+			if (dfd >= 0)
+				close(dfd);
 			install_stash_rollback(s, &e2);
 			return rc;
 		}
 	}
+	if (dfd >= 0)
+		close(dfd);
 	return 0;
 fail_journal:
-	err_set(err, rc, "cannot write the stash journal in %s: %s", s->dir, strerror(-rc));
+	err_set(err, rc, "cannot write the install journal in %s: %s", s->dir, strerror(-rc));
 	install_stash_commit(s);
 	return rc;
 }
@@ -172,8 +198,67 @@ int install_stash_rollback(struct install_stash *s, struct err *err)
 	return rc;
 }
 
+/* 1 when a stash dir holds nothing but its journal. */
+static int install__only_journal(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int only = d != NULL;
+
+	while (d && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    strcmp(de->d_name, "journal"))
+			only = 0;
+	if (d)
+		closedir(d);
+	return only;
+}
+
+/* Order C strings (qsort/bsearch). */
+static int install__cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Undo an uncommitted install from its journal: created files out, moved files back. */
+static void install__undo_journal(const char *dir, const struct interp_facts *f, char *buf,
+				  size_t len)
+{
+	const char *end = buf + len, *p = buf + strlen(buf) + 1;
+	char **moved = NULL;
+	size_t nm = 0, i = 0;
+	struct installed_plan plan = {0};
+	struct err e;
+
+	for (const char *q = p; q < end && *q; q += strlen(q) + 1)
+		nm++;
+	moved = xcalloc(nm ? nm : 1, sizeof(*moved));
+	for (; p < end && *p; p += strlen(p) + 1)
+		moved[i++] = (char *)p;
+	qsort(moved, nm, sizeof(*moved), install__cmpstr);
+	/* Created paths that are not also moved paths: the interrupted install's files. */
+	plan.paths = xcalloc(len / 2 + 1, sizeof(*plan.paths));
+	for (p = p < end ? p + 1 : end; p < end; p += strlen(p) + 1)
+		if (*p && !bsearch(&p, moved, nm, sizeof(*moved), install__cmpstr))
+			plan.paths[plan.n++] = (char *)p;
+	if (f && plan.n)
+		installed_execute(f, &plan, &e); /* contained in the venv, drops pycs, prunes */
+	free(plan.paths);
+	free(moved);
+	i = 0;
+	for (p = buf + strlen(buf) + 1; p < end && *p; p += strlen(p) + 1, i++) {
+		char *src = xasprintf("%s/%zu", dir, i);
+		if (faccessat(AT_FDCWD, src, F_OK, AT_EACCESS) == 0) {
+			install__mkparent(p);
+			rename(src, p);
+		}
+		free(src);
+	}
+}
+
 /* Roll back (or finish) one stash left by a killed daemon. */
-static void install__recover_one(const char *dir, struct install_result *r)
+static void install__recover_one(const char *dir, const struct interp_facts *f,
+				 struct install_result *r)
 {
 	char *jp = xasprintf("%s/journal", dir);
 	int fd = open(jp, O_RDONLY | O_CLOEXEC);
@@ -192,7 +277,11 @@ static void install__recover_one(const char *dir, struct install_result *r)
 	if (fd >= 0)
 		close(fd);
 	if (buf == NULL || len == 0 || buf[len - 1] != '\0') {
-		install_warn(r, "%s: unreadable stash journal; left in place", dir);
+		/* Killed while writing the journal: nothing was moved yet. */
+		if (install__only_journal(dir))
+			install__rmtree(dir, 0);
+		else
+			install_warn(r, "%s: unreadable stash journal; left in place", dir);
 		free(buf);
 		return;
 	}
@@ -200,24 +289,38 @@ static void install__recover_one(const char *dir, struct install_result *r)
 	struct stat ms;
 	int committed = marker[0] && lstat(marker, &ms) == 0;
 	if (!committed) {
-		size_t i = 0;
-		for (const char *p = marker + strlen(marker) + 1; p < buf + len;
-		     p += strlen(p) + 1, i++) {
-			char *src = xasprintf("%s/%zu", dir, i);
-			if (faccessat(AT_FDCWD, src, F_OK, AT_EACCESS) == 0) {
-				install__mkparent(p);
-				rename(src, p);
-			}
-			free(src);
-		}
-		install_warn(r, "restored the files of an install interrupted earlier (%s)", dir);
+		install__undo_journal(dir, f, buf, len);
+		install_warn(r,
+			     "completed the recovery of an install interrupted earlier: the "
+			     "previous state is restored (%s)",
+			     dir);
 	}
 	install__rmtree(dir, 0);
 	free(buf);
 }
 
-/* Remove leftovers of crashed installs in venv (called with the venv locked). */
-void install_stash_recover(const char *venv, struct install_result *r)
+/* Remove the temporary dist-info directories (`.whlc-tmp-*`) left in a site dir. */
+static void install__recover_tmp(const char *site)
+{
+	DIR *d = site ? opendir(site) : NULL;
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (strncmp(de->d_name, ".whlc-tmp-", 10) != 0 || l < 18 ||
+		    strcmp(de->d_name + l - 8, ".partial") != 0)
+			continue;
+		char *p = xasprintf("%s/%s", site, de->d_name);
+		install__rmtree(p, 0);
+		free(p);
+	}
+	closedir(d);
+}
+
+/* Finish or undo what crashed installs left in venv (called with the venv locked). */
+void install_stash_recover(const char *venv, const struct interp_facts *f, struct install_result *r)
 {
 	DIR *d = opendir(venv);
 	struct dirent *de;
@@ -228,10 +331,15 @@ void install_stash_recover(const char *venv, struct install_result *r)
 		if (strncmp(de->d_name, ".whlc-stash-", 12) != 0)
 			continue;
 		char *p = xasprintf("%s/%s", venv, de->d_name);
-		install__recover_one(p, r);
+		install__recover_one(p, f, r);
 		free(p);
 	}
 	closedir(d);
+	if (f) {
+		install__recover_tmp(f->purelib);
+		if (strcmp(f->platlib, f->purelib) != 0)
+			install__recover_tmp(f->platlib);
+	}
 }
 
 /* Remove a temporary dist-info directory (exposed through install_run's cleanup). */

@@ -7,7 +7,7 @@
  *
  *     ingest_wheel(&c->ingest, path, &res, err);           // wheel id in res.wheel.id
  *     int64_t id = res.wheel.id;
- *     cache_install_plan(c, cc, path, &id, &plan, err);    // pins id, plan, object check
+ *     cache_install_plan(c, cc, path, &id, &plan, NULL, err); // pins id, plan, object check
  *     ... link plan.v[i] (store_object_relpath) ...
  *     cache_unpin_wheel(c, id);
  *     catalog_counter_add(cc, "installs_hardlink", 1, ...);  // see CACHE_COUNTER_*
@@ -73,9 +73,12 @@ void cache_plan_report_free(struct cache_plan_report *rep);
  * objects were damaged, ingest wheel_path again (it re-extracts), pin the new
  * id and check once more. On success *wheel_id (maybe new) is pinned and plan
  * filled: unpin when the install ends. The error names the wheel and member.
+ * damage (may be NULL): set to a description (malloc'd) of the first damaged
+ * object found and repaired on the way, NULL when there was none.
  */
 int cache_install_plan(struct cache *c, struct catalog_conn *cc, const char *wheel_path,
-		       int64_t *wheel_id, struct catalog_plan *plan, struct err *err);
+		       int64_t *wheel_id, struct catalog_plan *plan, char **damage,
+		       struct err *err);
 
 /*
  * Whether a wheel (by file sha256) is usable: 1 yes, 0 not in the cache (never

@@ -183,12 +183,14 @@ void cache_plan_report_free(struct cache_plan_report *rep)
 
 /* Pin, plan and check a wheel; re-extract it once when objects were damaged. */
 int cache_install_plan(struct cache *c, struct catalog_conn *cc, const char *wheel_path,
-		       int64_t *wheel_id, struct catalog_plan *plan, struct err *err)
+		       int64_t *wheel_id, struct catalog_plan *plan, char **damage, struct err *err)
 {
 	struct cache_plan_report rep = {0};
 	int ret = 0;
 
 	memset(plan, 0, sizeof(*plan));
+	if (damage)
+		*damage = NULL;
 	for (int attempt = 0; attempt < 3; attempt++) {
 		if (attempt > 0) {
 			struct ingest_result res;
@@ -212,6 +214,10 @@ int cache_install_plan(struct cache *c, struct catalog_conn *cc, const char *whe
 			goto out;
 		cache_unpin_wheel(c, *wheel_id);
 		catalog_plan_free(plan);
+		if (damage && *damage == NULL && rep.first_damage) {
+			*damage = rep.first_damage;
+			rep.first_damage = NULL;
+		}
 		cache_plan_report_free(&rep);
 	}
 	ret = err_set(err, -WHLC_ECORRUPT,

@@ -107,6 +107,30 @@ def overwriting_another_distributions_file_warns_naming_both():
         d.close()
 
 
+@test(timeout=300)
+def failed_install_restores_another_distributions_overwritten_file():
+    d = daemon()
+    try:
+        out = os.path.join(d.tmpdir, "w")
+        a = wheelfab.build_wheel(out, "fab-a", "1.0", {"shared/common.py": b"A = 1\n"})
+        b = wheelfab.build_wheel(out, "fab-b", "1.0", {"shared/common.py": b"B = 1\n",
+                                                        "fab_b.py": b""})
+        v = venv(d)
+        install(d, v, a)
+        before = {p: open(os.path.join(v, p), "rb").read() for p in tree(v)}
+        d.stop()
+        d.extra_env = {"WHLCD_FAILPOINT": "install-before-commit:error"}
+        d.start()
+        install(d, v, b, check=1)
+        after = {p: open(os.path.join(v, p), "rb").read() for p in tree(v)}
+        assert after == before, sorted(set(after) ^ set(before))
+        assert open(os.path.join(site(v), "shared/common.py")).read() == "A = 1\n"
+        d.whlc("verify", "--venv", v, check=0)
+        assert not [x for x in os.listdir(v) if x.startswith(".whlc-")]
+    finally:
+        d.close()
+
+
 @test(timeout=600)
 def concurrent_installs_same_venv_serialize_and_different_venvs_run():
     d = daemon()

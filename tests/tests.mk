@@ -12,3 +12,4 @@ include tests/integration/life.mk
 include tests/integration/system.mk
 include tests/fuzz/fuzz.mk
 include tests/integration/reliability.mk
+include tests/integration/killtest.mk

@@ -398,6 +398,15 @@ int installed_execute(const struct interp_facts *f, const struct installed_plan 
 		const char *anchor = installed__anchor(a, p->paths[i]), *base;
 		if (anchor == NULL)
 			continue;
+		/* Every ancestor below the anchor is a pruning candidate, even when the
+		 * file's directory is gone already (an interrupted run pruned part of them). */
+		char *dir = xstrdup(p->paths[i]);
+		for (char *s = strrchr(dir, '/'); s && (size_t)(s - dir) > strlen(anchor);
+		     s = strrchr(dir, '/')) {
+			*s = '\0';
+			installed__push(&dirs, &nd, xstrdup(dir));
+		}
+		free(dir);
 		int fd = installed__open_parent(anchor, p->paths[i], &base);
 		if (fd < 0)
 			continue; /* gone already, or a planted symlink: never followed */
@@ -416,14 +425,6 @@ int installed_execute(const struct interp_facts *f, const struct installed_plan 
 			    xasprintf("%.*s__pycache__", (int)(base - p->paths[i]), p->paths[i]));
 		}
 		close(fd);
-		/* Every ancestor below the anchor is a pruning candidate. */
-		char *dir = xstrdup(p->paths[i]);
-		for (char *s = strrchr(dir, '/'); s && (size_t)(s - dir) > strlen(anchor);
-		     s = strrchr(dir, '/')) {
-			*s = '\0';
-			installed__push(&dirs, &nd, xstrdup(dir));
-		}
-		free(dir);
 	}
 	if (nd > 1) /* dirs is NULL when nothing is to prune (qsort wants non-NULL) */
 		qsort(dirs, nd, sizeof(*dirs), installed__by_len_desc);

@@ -166,5 +166,51 @@ def interrupted_uninstall_is_finished_by_the_next_operation():
         d.close()
 
 
+@test(timeout=120)
+def interrupted_uninstall_prunes_directories_whose_subdirectories_are_gone():
+    import shutil
+    from install_helpers import simple_wheel
+    d = daemon()
+    try:
+        v = venv(d)
+        w = simple_wheel(os.path.join(d.tmpdir, "w"))
+        install(d, v, w, check=0)
+        sp = site(v)
+        di = [f for f in os.listdir(sp) if f.endswith(".dist-info")][0]
+        # Killed while pruning: share/fab was removed, share (now empty) was not yet.
+        os.rename(os.path.join(sp, di), os.path.join(sp, ".whlc-uninstall-%s.pending" % di))
+        shutil.rmtree(os.path.join(v, "share", "fab"))
+        r = d.whlc("uninstall", "--venv", v, "fab-simple")
+        assert "not installed" in r.stderr, r.stderr
+        assert not os.path.exists(os.path.join(v, "share")), os.listdir(os.path.join(v, "share"))
+        assert not os.path.exists(os.path.join(sp, "fab_simple"))
+        assert not [f for f in os.listdir(sp) if f.startswith(".whlc")], os.listdir(sp)
+    finally:
+        d.close()
+
+
+@test(timeout=300)
+def verify_during_eviction_reports_no_false_problems():
+    from life_helpers import LifeDaemon
+    d = LifeDaemon(tempfile.mkdtemp(prefix="whlc-kt-"), config={"grace-period": "0"}).start()
+    try:
+        wheels = [PIP, killtest.PIP_OLD, killtest.SETUPTOOLS]
+        bad = []
+        for _ in range(6):
+            d.whlc("cache", "add", *wheels, check=0)
+            p = subprocess.Popen([cache_helpers.WHLC, "cache", "prune", "--max-size", "0"],
+                                 env=d.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+            while p.poll() is None:
+                r = d.whlc("cache", "verify")
+                if r.returncode != 0:
+                    bad.append(r.stdout.splitlines()[:3])
+            assert p.wait() == 0, p.communicate()
+        assert not bad, bad
+        assert d.whlc("cache", "verify").returncode == 0
+    finally:
+        d.close()
+
+
 if __name__ == "__main__":
     main()

@@ -105,7 +105,10 @@ class Whlcd:
             s = socket.socket(socket.AF_UNIX)
             try:
                 s.connect(self.socket)
-                return
+                # The socket listens before the cache is open: ready once status answers.
+                if self.whlc("status", timeout=60).returncode == 0:
+                    return
+                time.sleep(0.01)
             except OSError:
                 time.sleep(0.01)
             finally:

@@ -215,6 +215,7 @@ void h_cache_clear(struct req *req, const msgpack_object *body)
 struct h_verify {
 	struct cache_verify v;
 	unsigned jobs, pending;
+	bool scan_first; /* the startup scan is still running: scan everything first */
 	struct err err;
 	int rc;
 	struct timespec t0;
@@ -281,8 +282,13 @@ static void h_verify_hash_done(struct req *req, void *arg, int status)
 static void h_verify_list_work(struct req *req, void *arg)
 {
 	struct h_verify *h = arg;
+	struct cache *c = req_daemon(req)->cache;
 
-	h->rc = cache_verify_list(req_daemon(req)->cache, &h->v, &h->err);
+	/* After a crash the startup scan adopts the objects of interrupted ingests and
+	 * evictions: finish it first, so that verify reports only real problems. */
+	if (h->scan_first && (h->rc = cache_scan_range(c, 0, 256, &h->err)) < 0)
+		return;
+	h->rc = cache_verify_list(c, &h->v, &h->err);
 }
 
 /* Loop: listing done: spread the hashing over the thread pool. */
@@ -376,6 +382,7 @@ void h_cache_verify(struct req *req, const msgpack_object *body)
 	h = xcalloc(1, sizeof(*h));
 	h->v.repair = repair;
 	h->jobs = (unsigned)c->cfg.verify_jobs;
+	h->scan_first = c->scan_pending;
 	clock_gettime(CLOCK_MONOTONIC, &h->t0);
 	if ((rc = req_queue_work(req, h_verify_list_work, h_verify_list_done, h)) < 0) {
 		free(h);

@@ -45,6 +45,9 @@ static int h_venv__open(struct req *req, const char *path, int lock, struct h_ve
 		/* A crashed install is undone before anything looks at the venv. */
 		struct install_result r = {0};
 		install_stash_recover(c->v.path, &c->f, &r);
+		if (installed_uninstall_recover(&c->f) > 0)
+			log_info(&req_daemon(req)->log,
+				 "%s: finished an uninstall interrupted earlier", c->v.path);
 		for (size_t i = 0; i < r.n_warnings; i++)
 			log_info(&req_daemon(req)->log, "%s: %s", c->v.path, r.warnings[i]);
 		install_result_free(&r);
@@ -78,13 +81,9 @@ static int h_venv__uninstall_one(struct req *req, struct h_venv_ctx *c,
 				 const struct installed_dist *d, struct err *e)
 {
 	struct catalog *cat = &req_daemon(req)->cache->catalog;
-	struct installed_plan p;
 	int rc;
 
-	if ((rc = installed_plan_uninstall(&c->f, d, &p, e)) < 0)
-		return rc;
-	rc = installed_execute(&c->f, &p, e);
-	installed_plan_free(&p);
+	rc = installed_uninstall(&c->f, d, e);
 	char *norm = wheel_normalize_name(d->name);
 	struct catalog_conn *cc = catalog_acquire(cat, NULL);
 	if (cc) {

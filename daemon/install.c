@@ -176,6 +176,7 @@ int install_run(const struct install_env *env, const struct install_opts *o,
 		goto out;
 	have_facts = 1;
 	install_stash_recover(v.path, &facts, res); /* a crashed install first (even dry runs) */
+	installed_uninstall_recover(&facts);	    /* and a crashed uninstall */
 	if ((rc = tags_for_interp(&facts, &tags, err)) < 0)
 		goto out;
 	if ((rc = installed_scan(&facts, &il, err)) < 0)

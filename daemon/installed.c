@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -398,6 +399,15 @@ int installed_execute(const struct interp_facts *f, const struct installed_plan 
 		const char *anchor = installed__anchor(a, p->paths[i]), *base;
 		if (anchor == NULL)
 			continue;
+		/* Every ancestor below the anchor is a pruning candidate, even when the
+		 * file's directory is gone already (an interrupted run pruned part of them). */
+		char *dir = xstrdup(p->paths[i]);
+		for (char *s = strrchr(dir, '/'); s && (size_t)(s - dir) > strlen(anchor);
+		     s = strrchr(dir, '/')) {
+			*s = '\0';
+			installed__push(&dirs, &nd, xstrdup(dir));
+		}
+		free(dir);
 		int fd = installed__open_parent(anchor, p->paths[i], &base);
 		if (fd < 0)
 			continue; /* gone already, or a planted symlink: never followed */
@@ -416,14 +426,6 @@ int installed_execute(const struct interp_facts *f, const struct installed_plan 
 			    xasprintf("%.*s__pycache__", (int)(base - p->paths[i]), p->paths[i]));
 		}
 		close(fd);
-		/* Every ancestor below the anchor is a pruning candidate. */
-		char *dir = xstrdup(p->paths[i]);
-		for (char *s = strrchr(dir, '/'); s && (size_t)(s - dir) > strlen(anchor);
-		     s = strrchr(dir, '/')) {
-			*s = '\0';
-			installed__push(&dirs, &nd, xstrdup(dir));
-		}
-		free(dir);
 	}
 	if (nd > 1) /* dirs is NULL when nothing is to prune (qsort wants non-NULL) */
 		qsort(dirs, nd, sizeof(*dirs), installed__by_len_desc);
@@ -444,6 +446,126 @@ int installed_execute(const struct interp_facts *f, const struct installed_plan 
 	free(dirs);
 	installed__anchors_free(a);
 	return rc;
+}
+
+#define INSTALLED_PENDING_PREFIX ".whlc-uninstall-"
+
+/* Remove what is left of a pending dist-info directory (files, then subdirectories). */
+static void installed__rm_pending(int sfd, const char *name, int depth)
+{
+	int dfd = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	struct dirent *de;
+
+	if (d == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		unlinkat(sfd, name, 0);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) < 0 && errno == EISDIR && depth < 8)
+			installed__rm_pending(dfd, de->d_name, depth + 1);
+	}
+	closedir(d);
+	unlinkat(sfd, name, AT_REMOVEDIR);
+}
+
+/* Remove the files of pending dist-info dir pending (in site), then its RECORD and the dir. */
+static int installed__finish(const struct interp_facts *f, const char *site, const char *pending,
+			     const char *name, const char *version, struct err *err)
+{
+	struct installed_dist pd = {(char *)name, (char *)version, NULL, (char *)pending,
+				    (char *)site};
+	struct installed_plan p;
+	int rc = installed_plan_uninstall(f, &pd, &p, err);
+
+	if (rc == 0) {
+		/* RECORD is what recovery reads: it stays (and keeps the pending dir from being
+		 * pruned) until every other file is gone and emptied directories are pruned. */
+		char *rec = xasprintf("%s/%s/RECORD", site, pending), *nrec = venv_normpath(rec);
+		for (size_t i = 0; i < p.n; i++)
+			if (!strcmp(p.paths[i], nrec)) {
+				free(p.paths[i]);
+				p.paths[i] = p.paths[--p.n];
+				break;
+			}
+		free(rec);
+		free(nrec);
+		rc = installed_execute(f, &p, err);
+		installed_plan_free(&p);
+	}
+	int sfd = open(site, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd >= 0) {
+		installed__rm_pending(sfd, pending, 0);
+		close(sfd);
+	}
+	return rc;
+}
+
+/* Uninstall d: rename its dist-info to the pending name, then remove its files. */
+int installed_uninstall(const struct interp_facts *f, const struct installed_dist *d,
+			struct err *err)
+{
+	struct installed_plan p;
+	int rc = installed_plan_uninstall(f, d, &p, err); /* refuses a dist without RECORD */
+
+	if (rc < 0)
+		return rc;
+	installed_plan_free(&p);
+	char *pending = xasprintf(INSTALLED_PENDING_PREFIX "%s.pending", d->dist_info);
+	int sfd = open(d->site, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0 || renameat(sfd, d->dist_info, sfd, pending) < 0) {
+		rc = err_set(err, -errno, "cannot remove %s %s: cannot rename %s/%s: %s", d->name,
+			     d->version, d->site, d->dist_info, strerror(errno));
+		if (sfd >= 0)
+			close(sfd);
+		free(pending);
+		return rc;
+	}
+	close(sfd);
+	rc = installed__finish(f, d->site, pending, d->name, d->version, err);
+	free(pending);
+	return rc;
+}
+
+/* Finish the pending uninstalls in one site dir; how many. */
+static int installed__recover_dir(const struct interp_facts *f, const char *site)
+{
+	DIR *d = opendir(site);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (!strncmp(de->d_name, INSTALLED_PENDING_PREFIX,
+			     strlen(INSTALLED_PENDING_PREFIX)))
+			installed__push(&names, &n, xstrdup(de->d_name));
+	closedir(d);
+	for (size_t i = 0; i < n; i++) {
+		struct err e = {0};
+		installed__finish(f, site, names[i], names[i], "", &e);
+		free(names[i]);
+	}
+	free(names);
+	return (int)n;
+}
+
+/* Finish every interrupted uninstall in purelib and platlib. */
+int installed_uninstall_recover(const struct interp_facts *f)
+{
+	char *pure = venv_normpath(f->purelib), *plat = venv_normpath(f->platlib);
+	int n = installed__recover_dir(f, pure);
+
+	if (strcmp(pure, plat) != 0)
+		n += installed__recover_dir(f, plat);
+	free(pure);
+	free(plat);
+	return n;
 }
 
 /* Add a problem to the report. */

@@ -62,6 +62,19 @@ void installed_plan_free(struct installed_plan *p);
 int installed_execute(const struct interp_facts *f, const struct installed_plan *p,
 		      struct err *err);
 
+/*
+ * Uninstall d so that a kill at any instant leaves it installed (every file
+ * present) or gone (no dist-info): after the plan is checked, the dist-info
+ * is renamed to `.whlc-uninstall-<dist-info>` in its site dir (the commit
+ * point; scans ignore that name), then the plan runs, keeping that
+ * directory's RECORD until the end. installed_uninstall_recover() finishes an
+ * interrupted one. Returns 0 or the first error (see installed_execute).
+ */
+int installed_uninstall(const struct interp_facts *f, const struct installed_dist *d,
+			struct err *err);
+/* Finish every interrupted uninstall of the venv (call with the venv locked); how many. */
+int installed_uninstall_recover(const struct interp_facts *f);
+
 enum installed_problem {
 	INSTALLED_MISSING,
 	INSTALLED_NOT_REGULAR, /* a symlink, directory or device where a file was recorded */

@@ -433,6 +433,15 @@ static int vs__finish_ent(struct cache *c, struct catalog_conn *cc, struct cache
 	if (e->on_disk && !e->has_row) {
 		if (e->young)
 			return 0; /* an ingest in flight may name it in a moment */
+		/* A gc running meanwhile unlinks files whose rows it deleted; an ingest
+		 * commits rows for files it published: look both up again. */
+		struct life_object now;
+		struct err e2 = {0};
+		if (faccessat(c->store.objects_fd, e->rel, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    errno == ENOENT)
+			return 0;
+		if (e->valid_name && catalog_life_object(cc, e->sha, e->exec, &now, &e2) == 0)
+			return 0;
 		if (e->ck.status == STORE_CHECK_CORRUPT) {
 			p = vs__problem(v, "unknown", e->rel,
 					xstrdup("unknown to the catalog, and its content does not "
@@ -455,6 +464,12 @@ static int vs__finish_ent(struct cache *c, struct catalog_conn *cc, struct cache
 		return 0;
 	}
 	if (!e->on_disk || e->ck.status == STORE_CHECK_MISSING) {
+		/* A gc running meanwhile deletes the row, then the file: a row gone now
+		 * was not missing. */
+		struct life_object now;
+		struct err e2 = {0};
+		if (catalog_life_object(cc, e->sha, e->exec, &now, &e2) == -ENOENT)
+			return 0;
 		p = vs__problem(
 		    v, "missing", e->rel,
 		    xasprintf("the catalog names object %lld, which is not in the store",

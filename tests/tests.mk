@@ -14,3 +14,4 @@ include tests/fuzz/fuzz.mk
 include tests/integration/reliability.mk
 include tests/integration/fidelity.mk
 include tests/integration/bench.mk
+include tests/integration/killtest.mk

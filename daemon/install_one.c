@@ -376,10 +376,14 @@ static void install__find_collisions(struct install__job *j, char **ldest, char 
 /*
  * Stash (with a journal) the old version's files and the files this
  * install overwrites; the journal names every file the install creates
- * outside its temporary dist-info, for recovery after a crash.
+ * outside its temporary dist-info, for recovery after a crash. The old
+ * dist-info directory (old_di, absolute, may be NULL) moves first and whole,
+ * in one rename: a kill at any later moment leaves the old distribution
+ * invisible until recovery, never a dist-info with part of its files.
  */
 static int install__begin(const struct install_opts *o, struct install__job *j,
-			  struct installed_plan *up, struct install_stash *stash, struct err *err)
+			  struct installed_plan *up, const char *old_di,
+			  struct install_stash *stash, struct err *err)
 {
 	char **ldest = install__launcher_dests(j);
 	char **old = xcalloc(up->n + 1, sizeof(*old));
@@ -392,9 +396,13 @@ static int install__begin(const struct install_opts *o, struct install__job *j,
 	if (up->n > 1)
 		qsort(old, up->n, sizeof(*old), install__cmpstr);
 	install__find_collisions(j, ldest, old, up->n);
-	moved = xcalloc(up->n + j->ncoll + 1, sizeof(*moved));
+	moved = xcalloc(up->n + j->ncoll + 2, sizeof(*moved));
+	size_t dl = old_di ? strlen(old_di) : 0;
+	if (old_di)
+		moved[nm++] = (char *)old_di;
 	for (size_t i = 0; i < up->n; i++)
-		moved[nm++] = up->paths[i];
+		if (!old_di || strncmp(up->paths[i], old_di, dl) != 0 || up->paths[i][dl] != '/')
+			moved[nm++] = up->paths[i];
 	for (size_t i = 0; i < j->ncoll; i++)
 		moved[nm++] = j->coll[i];
 	created = xcalloc(j->n + j->launchers.n + 1, sizeof(*created));
@@ -509,6 +517,7 @@ int install__one_wheel(const struct install_env *env, const struct install_opts 
 	struct installed_plan up = {0};
 	struct install_link lk;
 	char *hname = xstrdup(wn->name);
+	char *old_di;
 	int rc, stashed = 0, pinned = 0;
 	int64_t wid = w->id;
 
@@ -543,7 +552,10 @@ int install__one_wheel(const struct install_env *env, const struct install_opts 
 			install_warn(res, "%s %s: RECORD names %s outside the venv: left alone",
 				     old->name, old->version, up.refused[i]);
 	}
-	if ((rc = install__begin(o, &j, &up, &stash, err)) < 0)
+	old_di = old ? xasprintf("%s/%s", old->site, old->dist_info) : NULL;
+	rc = install__begin(o, &j, &up, old_di, &stash, err);
+	free(old_di);
+	if (rc < 0)
 		goto out_free;
 	stashed = 1;
 	if (old) {

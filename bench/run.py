@@ -327,7 +327,8 @@ class Bench:
             timed(self.whlc_argv(d, v, self.wheels))
             mem["peak_warm"] = bl.proc_mem(d.proc.pid)["hwm"]
             self.trash.put(v)
-        time.sleep(1.0)
+        # Idle means past whlcd's trim delay (DAEMON_TRIM_DELAY_MS, 1 s): freed heap returned.
+        time.sleep(3.0)
         mem["idle_rss_after"] = bl.proc_mem(self.warm_daemon().proc.pid)["rss"]
         mem["idle_rss_max"] = max(mem["idle_rss"], mem["idle_rss_after"])
         mem["peak_rss"] = max(mem["peak_cold"], mem["peak_warm"])

@@ -47,6 +47,8 @@ struct daemon_counters {
 #define DAEMON_MAX_CONNECTIONS 256
 #define CONN_MAX_OUTPUT	       (64u * 1024 * 1024) /* bytes queued for one client */
 #define CONN_MAX_INFLIGHT      64		   /* pipelined requests per connection */
+/* Idle time after the last request before freed heap memory goes back to the OS. */
+#define DAEMON_TRIM_DELAY_MS 1000
 
 struct daemon {
 	uv_loop_t *loop;
@@ -70,7 +72,8 @@ struct daemon {
 	bool server_open;
 	uv_signal_t sigterm, sigint;
 	uv_timer_t idle_timer;
-	struct conn *conns; /* list of open connections */
+	uv_timer_t trim_timer; /* returns freed heap to the OS once idle (server.c) */
+	struct conn *conns;    /* list of open connections */
 
 	/* Progress events queued by worker threads (req_event), sent by the loop. */
 	uv_mutex_t ev_lock;

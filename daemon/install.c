@@ -79,42 +79,69 @@ void install_result_free(struct install_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Facts from the catalog cache keyed by (interpreter path, mtime, size), else a probe. */
+/* Cached facts for key, parsed with their relative paths rooted at root (or absolute). */
+static int install__facts_cached(struct catalog_conn *cc, const char *key, int64_t mt, int64_t size,
+				 const char *root, struct interp_facts *out)
+{
+	char *cached = NULL;
+	int rc;
+
+	if (key == NULL || catalog_interp_get(cc, key, mt, size, &cached, NULL) < 0)
+		return -ENOENT;
+	rc = interp_facts_parse_at(cached, strlen(cached), root, out, NULL);
+	free(cached);
+	return rc;
+}
+
+/*
+ * Facts from the catalog cache, else a probe. One probe serves every venv of a
+ * base interpreter (interp_cache_key, paths stored relative to the venv); facts
+ * that name paths outside the venv are kept for that venv's python path only.
+ * The interpreter's mtime and size (stat follows bin/python) invalidate both.
+ */
 int install_facts(struct catalog *cat, const char *python, const char *venv_dir,
 		  struct interp_facts *out, struct err *err)
 {
 	struct stat st;
 	struct catalog_conn *cc;
-	char *cached = NULL;
+	char *key = NULL, *ser;
 	int rc;
 
 	if (stat(python, &st) < 0)
 		return err_set(err, -errno, "%s: %s", python, strerror(errno));
 	int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	int64_t size = (int64_t)st.st_size;
+	key = interp_cache_key(python, venv_dir);
 	cc = catalog_acquire(cat, err);
-	if (cc == NULL)
+	if (cc == NULL) {
+		free(key);
 		return -WHLC_ECORRUPT;
-	if (catalog_interp_get(cc, python, mt, (int64_t)st.st_size, &cached, NULL) == 0) {
-		rc = interp_facts_parse(cached, strlen(cached), out, NULL);
-		free(cached);
-		if (rc == 0) {
-			catalog_release(cat, cc);
-			return 0;
-		}
 	}
+	rc = install__facts_cached(cc, key, mt, size, venv_dir, out);
+	if (rc < 0)
+		rc = install__facts_cached(cc, python, mt, size, NULL, out);
 	catalog_release(cat, cc);
+	if (rc == 0)
+		goto out;
 	/* The probe runs a process: never hold a catalog connection across it. */
 	rc = interp_probe(python, venv_dir, out, err);
 	if (rc < 0)
-		return rc;
-	char *ser = interp_facts_serialize(out);
+		goto out;
+	ser = key ? interp_facts_serialize_rel(out, venv_dir) : NULL;
+	if (ser == NULL) {
+		free(key);
+		key = NULL;
+		ser = interp_facts_serialize(out);
+	}
 	cc = catalog_acquire(cat, NULL);
 	if (cc) {
-		catalog_interp_put(cc, python, mt, (int64_t)st.st_size, ser, NULL);
+		catalog_interp_put(cc, key ? key : python, mt, size, ser, NULL);
 		catalog_release(cat, cc);
 	}
 	free(ser);
-	return 0;
+out:
+	free(key);
+	return rc;
 }
 
 /* One wheel of an install. */

@@ -344,6 +344,10 @@ static void install__find_collisions(struct install__job *j, char **ldest, char 
 	size_t curlen = 0;
 	int cur_exists = 0;
 	size_t cap = 0;
+	/* The last directory found missing: nothing below it exists either (the venv is
+	   locked), so a new package's subdirectories cost no stat each. */
+	char *missing = NULL;
+	size_t mlen = 0;
 
 	for (size_t i = 0; i < j->n + j->launchers.n; i++) {
 		const char *dest = i < j->n ? j->files[i].dest : ldest[i - j->n];
@@ -355,11 +359,22 @@ static void install__find_collisions(struct install__job *j, char **ldest, char 
 		if (nold && bsearch(&dest, old, nold, sizeof(char *), install__cmpstr))
 			continue;
 		if (cur == NULL || dl != curlen || strncmp(cur, dest, dl) != 0) {
-			char *dir = xstrndup(dest, dl);
-			cur_exists = stat(dir, &st) == 0;
-			free(dir);
 			cur = dest;
 			curlen = dl;
+			if (missing && dl >= mlen && !strncmp(dest, missing, mlen) &&
+			    (dl == mlen || dest[mlen] == '/')) {
+				cur_exists = 0;
+				continue;
+			}
+			char *dir = xstrndup(dest, dl);
+			cur_exists = stat(dir, &st) == 0;
+			if (!cur_exists && errno == ENOENT) {
+				free(missing);
+				missing = dir;
+				mlen = dl;
+			} else {
+				free(dir);
+			}
 		}
 		if (!cur_exists || lstat(dest, &st) < 0 || S_ISDIR(st.st_mode))
 			continue;
@@ -369,6 +384,7 @@ static void install__find_collisions(struct install__job *j, char **ldest, char 
 		}
 		j->coll[j->ncoll++] = xstrdup(dest);
 	}
+	free(missing);
 	if (j->ncoll > 1)
 		qsort(j->coll, j->ncoll, sizeof(*j->coll), install__cmpstr);
 }

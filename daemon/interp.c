@@ -10,10 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "ident.h"
 #include "interp.h"
 #include "strbuf.h"
@@ -169,8 +172,10 @@ static int interp__ints(const char *s, int *v, int n)
 	return -1;
 }
 
-/* Store one decoded value into f according to key; 0 or -1 when invalid. */
-static int interp__store(struct interp_facts *f, const struct interp__key *k, char *val)
+/* Store one decoded value into f according to key; 0 or -1 when invalid. A relative
+   path is joined to root (facts cached for any venv of one interpreter), else invalid. */
+static int interp__store(struct interp_facts *f, const struct interp__key *k, char *val,
+			 const char *root)
 {
 	int *ip = (int *)((char *)f + k->off);
 	int v[3];
@@ -178,8 +183,14 @@ static int interp__store(struct interp_facts *f, const struct interp__key *k, ch
 	switch (k->kind) {
 	case K_STR: {
 		char **p = (char **)((char *)f + k->off);
-		if (k->path && val[0] != '/')
-			break;
+		if (k->path && val[0] != '/') {
+			if (root == NULL || root[0] != '/' || val[0] == '\0')
+				break;
+			char *abs =
+			    strcmp(val, ".") ? xasprintf("%s/%s", root, val) : xstrdup(root);
+			free(val);
+			val = abs;
+		}
 		free(*p);
 		*p = val;
 		return 0;
@@ -216,6 +227,13 @@ static int interp__store(struct interp_facts *f, const struct interp__key *k, ch
 /* Parse `key=hex` lines into out; every known key required, unknown keys ignored. */
 int interp_facts_parse(const char *buf, size_t len, struct interp_facts *out, struct err *err)
 {
+	return interp_facts_parse_at(buf, len, NULL, out, err);
+}
+
+/* interp_facts_parse, with relative paths (interp_facts_serialize_rel) rooted at venv_dir. */
+int interp_facts_parse_at(const char *buf, size_t len, const char *venv_dir,
+			  struct interp_facts *out, struct err *err)
+{
 	unsigned char seen[NKEYS] = {0};
 	const char *p = buf, *end = buf + len;
 
@@ -239,7 +257,7 @@ int interp_facts_parse(const char *buf, size_t len, struct interp_facts *out, st
 			if (strlen(k->name) != (size_t)(eq - p) || memcmp(k->name, p, eq - p))
 				continue;
 			char *val = interp__unhex(eq + 1, (size_t)(le - eq - 1));
-			if (val == NULL || interp__store(out, k, val) < 0) {
+			if (val == NULL || interp__store(out, k, val, venv_dir) < 0) {
 				if (val == NULL)
 					err_set(err, -WHLC_EPROTO, "bad value for %s", k->name);
 				else
@@ -280,8 +298,22 @@ static void interp__put(struct strbuf *sb, const char *key, const char *s)
 	strbuf_addc(sb, '\n');
 }
 
-/* Serialize f in the probe's own `key=hex` format. */
-char *interp_facts_serialize(const struct interp_facts *f)
+/* The part of path below root ("." for root itself), or NULL when path is not under root. */
+static const char *interp__below(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (n < 2 || root[0] != '/' || strncmp(path, root, n))
+		return NULL;
+	if (path[n] == '\0')
+		return ".";
+	if (path[n] != '/' || path[n + 1] == '\0')
+		return NULL;
+	return path + n + 1;
+}
+
+/* Serialize f; with root, every path must lie under it and is written relative to it. */
+static char *interp__serialize(const struct interp_facts *f, const char *root)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char tmp[64];
@@ -289,9 +321,15 @@ char *interp_facts_serialize(const struct interp_facts *f)
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct interp__key *k = &interp__keys[i];
 		const int *ip = (const int *)((const char *)f + k->off);
+		const char *sv;
 		switch (k->kind) {
 		case K_STR:
-			interp__put(&sb, k->name, *(char *const *)((const char *)f + k->off));
+			sv = *(char *const *)((const char *)f + k->off);
+			if (root && k->path && (sv = interp__below(sv, root)) == NULL) {
+				strbuf_free(&sb);
+				return NULL;
+			}
+			interp__put(&sb, k->name, sv);
 			break;
 		case K_VERSION:
 			snprintf(tmp, sizeof(tmp), "%d.%d.%d", ip[0], ip[1], ip[2]);
@@ -309,6 +347,101 @@ char *interp_facts_serialize(const struct interp_facts *f)
 		}
 	}
 	return strbuf_detach(&sb, NULL);
+}
+
+/* Serialize f in the probe's own `key=hex` format. */
+char *interp_facts_serialize(const struct interp_facts *f)
+{
+	return interp__serialize(f, NULL);
+}
+
+/* Serialize f with its paths relative to venv_dir; NULL when one lies outside it. */
+char *interp_facts_serialize_rel(const struct interp_facts *f, const char *venv_dir)
+{
+	return interp__serialize(f, venv_dir);
+}
+
+/* Bound on a pyvenv.cfg whose facts may be shared (a real one is a few hundred bytes). */
+#define INTERP_CFG_MAX (16 * 1024)
+
+/* Whether a pyvenv.cfg line names the venv itself rather than its interpreter. */
+static int interp__cfg_own(const char *line, size_t n)
+{
+	const char *eq = memchr(line, '=', n), *k = line, *e;
+
+	if (eq == NULL)
+		return 0;
+	for (e = eq; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		;
+	while (k < e && (*k == ' ' || *k == '\t'))
+		k++;
+	return (e - k == 7 && !strncasecmp(k, "command", 7)) ||
+	       (e - k == 6 && !strncasecmp(k, "prompt", 6));
+}
+
+/* Read at most INTERP_CFG_MAX bytes of path into a new buffer; its length or -1. */
+static ssize_t interp__read_small(const char *path, char **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
+	size_t len = 0;
+
+	if (fd < 0)
+		return -1;
+	buf = xmalloc(INTERP_CFG_MAX + 1);
+	for (;;) {
+		ssize_t r = read(fd, buf + len, INTERP_CFG_MAX + 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || (len += (size_t)r) > INTERP_CFG_MAX) {
+			if (r < 0 || len > INTERP_CFG_MAX) {
+				free(buf);
+				close(fd);
+				return -1;
+			}
+			break;
+		}
+	}
+	close(fd);
+	*out = buf;
+	return (ssize_t)len;
+}
+
+/* Key for the facts of python_path shared across the venvs of one interpreter. */
+char *interp_cache_key(const char *python_path, const char *venv_dir)
+{
+	const char *rel = interp__below(python_path, venv_dir);
+	char *real = NULL, *cfgpath, *cfg = NULL, *key = NULL;
+	uint8_t d[HASH_SHA256_LEN];
+	char hex[2 * HASH_SHA256_LEN + 1];
+	struct hash_sha256 h;
+	struct stat st;
+	ssize_t n;
+
+	if (rel == NULL || stat(venv_dir, &st) < 0)
+		return NULL;
+	cfgpath = xasprintf("%s/pyvenv.cfg", venv_dir);
+	n = interp__read_small(cfgpath, &cfg);
+	free(cfgpath);
+	if (n < 0 || (real = realpath(python_path, NULL)) == NULL)
+		goto out;
+	hash_sha256_init(&h);
+	hash_sha256_update(&h, rel, strlen(rel) + 1);
+	for (const char *p = cfg, *end = cfg + n; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl + 1 : end;
+		if (!interp__cfg_own(p, (size_t)(le - p)))
+			hash_sha256_update(&h, p, (size_t)(le - p));
+		p = le;
+	}
+	hash_sha256_final(&h, d);
+	hash_to_hex(d, sizeof(d), hex);
+	/* The owner: in system mode one user's venv never decides another's facts. */
+	key = xasprintf("interp2 uid=%u cfg=%s %s", (unsigned)st.st_uid, hex, real);
+out:
+	free(real);
+	free(cfg);
+	return key;
 }
 
 /* Milliseconds on the monotonic clock. */

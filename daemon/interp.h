@@ -48,6 +48,26 @@ char *interp_facts_serialize(const struct interp_facts *f);
 /* Parse what interp_facts_serialize (or a probe) produced; 0 or -WHLC_EPROTO. */
 int interp_facts_parse(const char *buf, size_t len, struct interp_facts *out, struct err *err);
 
+/*
+ * Facts for one base interpreter, shared by all its venvs: the paths that name
+ * the venv (executable and the scheme) are written relative to venv_dir. NULL
+ * when one of them lies outside venv_dir: then the facts belong to this venv only.
+ */
+char *interp_facts_serialize_rel(const struct interp_facts *f, const char *venv_dir);
+
+/* interp_facts_parse, rooting the relative paths of serialize_rel at venv_dir. */
+int interp_facts_parse_at(const char *buf, size_t len, const char *venv_dir,
+			  struct interp_facts *out, struct err *err);
+
+/*
+ * The catalog key under which the facts of python_path (the venv's bin/python)
+ * can be shared by every venv made from the same interpreter: the resolved
+ * interpreter, the venv's pyvenv.cfg (which decides home and version, minus the
+ * lines that name the venv itself), python_path's name within the venv and the
+ * venv's owner. NULL when none can be made (then key on python_path itself).
+ */
+char *interp_cache_key(const char *python_path, const char *venv_dir);
+
 /* "X.Y" of the interpreter into buf (at least 16 bytes). */
 void interp_xy(const struct interp_facts *f, char *buf, size_t size);
 

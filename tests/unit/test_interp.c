@@ -89,6 +89,39 @@ static void probe_and_check(const char *python, const char *ver_xy)
 	free(ser);
 	free(ser2);
 	interp_facts_free(&g);
+
+	/* A second venv of the same interpreter shares the key; the facts, re-rooted, are its. */
+	char *venv2 = th_make_venv(python, dir, "other venv");
+	assert_non_null(venv2);
+	char *py2 = xasprintf("%s/bin/python", venv2);
+	char *k1 = interp_cache_key(py, venv), *k2 = interp_cache_key(py2, venv2);
+	assert_non_null(k1);
+	assert_string_equal(k1, k2);
+	ser = interp_facts_serialize_rel(&f, venv);
+	assert_non_null(ser);
+	assert_null(strstr(ser, "my venv"));
+	assert_int_equal(interp_facts_parse_at(ser, strlen(ser), venv2, &g, &err), 0);
+	struct interp_facts f2;
+	assert_int_equal(interp_probe(py2, venv2, &f2, &err), 0);
+	ser2 = interp_facts_serialize(&f2);
+	char *ser3 = interp_facts_serialize(&g);
+	assert_string_equal(ser2, ser3);
+	assert_string_equal(g.executable, py2);
+	assert_string_equal(g.data, venv2);
+	/* Without a root a relative path is rejected. */
+	struct interp_facts h;
+	assert_int_not_equal(interp_facts_parse(ser, strlen(ser), &h, &err), 0);
+	/* Facts whose paths leave the venv are not shared. */
+	assert_null(interp_facts_serialize_rel(&f, venv2));
+	free(ser);
+	free(ser2);
+	free(ser3);
+	free(k1);
+	free(k2);
+	free(py2);
+	free(venv2);
+	interp_facts_free(&g);
+	interp_facts_free(&f2);
 	interp_facts_free(&f);
 	free(py);
 	th_rmrf(dir);

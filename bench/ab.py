@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""ab.py: A/B two whlc builds on one scenario, alternated run by run (issue 6 optimizations).
+
+usage: python3 bench/ab.py --a BUILD_DIR --b BUILD_DIR [--scenario small|warm|idle] [--runs N]
+                           [--work DIR] [--corpus DIR] [--nice N]
+
+small: one small wheel (six), warm, end to end, each run into a fresh venv.
+warm:  the whole corpus, warm, each run into a fresh venv, with `cp -al` of an installed tree
+       alongside (the hardlink floor) in the same rotation.
+idle:  after --runs warm corpus installs, each daemon's VmRSS once it has been idle for 3 s.
+Prints the medians, the paired ratios b/a, and the runs. Never part of `make check`.
+"""
+import argparse
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "lib"))
+
+import benchlib as bl  # noqa: E402
+from run import timed  # noqa: E402
+
+
+def main():
+    """Run the chosen scenario on builds a and b."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--a", required=True)
+    p.add_argument("--b", required=True)
+    p.add_argument("--scenario", default="small", choices=("small", "warm", "idle"))
+    p.add_argument("--runs", type=int, default=7)
+    p.add_argument("--work", default="/var/tmp/whlc-ab-work")
+    p.add_argument("--corpus", default="/var/tmp/whlc-bench-corpus")
+    p.add_argument("--nice", type=int, default=0)
+    a = p.parse_args()
+    if a.nice:
+        os.nice(a.nice)
+    import realwheels
+    os.environ.setdefault("WHLC_TEST_CACHE", os.path.join(a.corpus, ".fabcache"))
+    wheels = bl.select_installable(realwheels.corpus(a.corpus, 90, 25000)[0])
+    if a.scenario == "small":
+        wheels = [w for w in wheels if os.path.basename(w).startswith("six-")][:1]
+    bl.rmtree(a.work)
+    os.makedirs(a.work)
+    trash = bl.Trash(os.path.join(a.work, "trash"))
+    n = [0]
+
+    def fresh(kind):
+        n[0] += 1
+        return os.path.join(a.work, "%s-%d" % (kind, n[0]))
+
+    builds = {k: os.path.abspath(getattr(a, k)) for k in ("a", "b")}
+    ds = {}
+    for k, b in builds.items():
+        ds[k] = bl.Whlcd(os.path.join(b, "client", "whlc"), os.path.join(b, "daemon", "whlcd"),
+                         fresh("whlcd-" + k)).start()
+        timed(ds[k].client("install", "--venv", bl.make_venv(fresh("venv")), *wheels))
+    ref = bl.make_venv(fresh("venv"))
+    timed(ds["a"].client("install", "--venv", ref, *wheels))
+    names = ["a", "b"] + (["cp_al"] if a.scenario == "warm" else [])
+    times = {k: [] for k in names}
+    try:
+        for i in range(a.runs):
+            for k in names[i % len(names):] + names[:i % len(names)]:
+                if k == "cp_al":
+                    dst = fresh("copy")
+                    times[k].append(timed(["cp", "-al", ref, dst]))
+                    trash.put(dst)
+                    continue
+                v = bl.make_venv(fresh("venv"))
+                times[k].append(timed(ds[k].client("install", "--venv", v, *wheels)))
+                trash.put(v)
+        if a.scenario == "idle":
+            time.sleep(3)
+            for k in ("a", "b"):
+                print("%s idle VmRSS after %d warm installs: %.1f MiB"
+                      % (k, a.runs + 1, bl.proc_mem(ds[k].proc.pid)["rss"] / 2**20))
+    finally:
+        for d in ds.values():
+            d.stop()
+    for k in names:
+        print("%-6s median %.4f s  runs %s" % (k, bl.median(times[k]),
+                                               " ".join("%.4f" % x for x in times[k])))
+    pr = [y / x for x, y in zip(times["a"], times["b"])]
+    print("b/a: ratio of medians %.3f, median of paired ratios %.3f"
+          % (bl.median(times["b"]) / bl.median(times["a"]), bl.median(pr)))
+    for k in ("a", "b"):
+        if "cp_al" in times:
+            print("%s/cp_al: ratio of medians %.2f, paired %.2f"
+                  % (k, bl.median(times[k]) / bl.median(times["cp_al"]),
+                     bl.median([x / y for x, y in zip(times[k], times["cp_al"])])))
+    # The trees go in the background: their removal slows later inode allocations (BENCHMARKS.md).
+    os.rename(a.work, a.work + ".old-%d" % os.getpid())
+    os.system("nohup rm -rf '%s.old-%d' >/dev/null 2>&1 &" % (a.work, os.getpid()))
+
+
+if __name__ == "__main__":
+    main()

@@ -31,6 +31,8 @@
 #include "xalloc.h"
 
 #define INSTALL_JOURNAL_MAX (256u << 20)
+/* Suffix of a committed stash being removed. */
+#define INSTALL_STASH_DONE ".done"
 
 /* mkdir -p of the parent of path. */
 static void install__mkparent(const char *path)
@@ -70,6 +72,19 @@ static void install__rmtree(const char *path, int depth)
 	}
 	closedir(d);
 	rmdir(path);
+}
+
+/*
+ * Remove a stash that is no longer needed. One rename retires it first: a kill
+ * during the removal must not leave a stash whose journal is gone and whose
+ * files then look unrecoverable.
+ */
+static void install__retire(const char *dir)
+{
+	char *done = xasprintf("%s" INSTALL_STASH_DONE, dir);
+
+	install__rmtree(rename(dir, done) == 0 ? done : dir, 0);
+	free(done);
 }
 
 /* Write a NUL-terminated string list. */
@@ -172,7 +187,7 @@ static void install__stash_free(struct install_stash *s)
 void install_stash_commit(struct install_stash *s)
 {
 	if (s->dir)
-		install__rmtree(s->dir, 0);
+		install__retire(s->dir);
 	install__stash_free(s);
 }
 
@@ -295,7 +310,7 @@ static void install__recover_one(const char *dir, const struct interp_facts *f,
 			     "previous state is restored (%s)",
 			     dir);
 	}
-	install__rmtree(dir, 0);
+	install__retire(dir);
 	free(buf);
 }
 
@@ -328,10 +343,14 @@ void install_stash_recover(const char *venv, const struct interp_facts *f, struc
 	if (d == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name), dl = strlen(INSTALL_STASH_DONE);
 		if (strncmp(de->d_name, ".whlc-stash-", 12) != 0)
 			continue;
 		char *p = xasprintf("%s/%s", venv, de->d_name);
-		install__recover_one(p, f, r);
+		if (l > dl && strcmp(de->d_name + l - dl, INSTALL_STASH_DONE) == 0)
+			install__rmtree(p, 0); /* a committed stash whose removal was cut short */
+		else
+			install__recover_one(p, f, r);
 		free(p);
 	}
 	closedir(d);

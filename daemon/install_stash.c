@@ -2,7 +2,8 @@
  * install_stash.c: installs that a failure or a crash cannot break (spec J.45).
  *
  * Every install gets a stash directory `<venv>/.whlc-stash-XXXXXX` holding a
- * journal, written and fsync-ed before anything in the venv changes:
+ * journal, written before anything in the venv changes (and fsync-ed when the
+ * install moves files aside, see install__journal):
  *
  *     <final dist-info path> \0 <moved path> \0 ... \0 \0 <created path> \0 ...
  *
@@ -94,9 +95,17 @@ static void install__jlist(FILE *f, char **v, size_t n)
 		fwrite(v[i], 1, strlen(v[i]) + 1, f);
 }
 
-/* Write and fsync the journal (see the top of the file), then fsync the stash dir. */
+/*
+ * Write the journal (see the top of the file); when durable, fsync it and the
+ * stash dir. Only an install that moves files needs that: after a power loss
+ * its journal is what finds the old version again. A fresh install's journal
+ * only lists files to remove; lost, it leaves untracked files whose dist-info
+ * never appeared (no distribution is broken), and it saves two flushes per
+ * wheel on the warm path. A killed daemon loses nothing either way: the page
+ * cache holds the journal.
+ */
 static int install__journal(const char *dir, const char *marker, char **paths, size_t n,
-			    char **created, size_t nc)
+			    char **created, size_t nc, int durable)
 {
 	char *jp = xasprintf("%s/journal", dir);
 	FILE *f = fopen(jp, "wbx");
@@ -111,11 +120,11 @@ static int install__journal(const char *dir, const char *marker, char **paths, s
 	install__jlist(f, created, nc);
 	if (fflush(f) != 0 || ferror(f))
 		rc = errno ? -errno : -EIO;
-	if (rc == 0 && fsync(fileno(f)) < 0)
+	if (rc == 0 && durable && fsync(fileno(f)) < 0)
 		rc = -errno;
 	if (fclose(f) != 0 && rc == 0)
 		rc = -errno;
-	int dfd = rc == 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	int dfd = rc == 0 && durable ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);
@@ -137,7 +146,7 @@ int install_stash_begin(const char *venv, const char *marker, char **paths, size
 		s->dir = NULL;
 		return rc;
 	}
-	rc = install__journal(tmpl, marker, paths, n, created, n_created);
+	rc = install__journal(tmpl, marker, paths, n, created, n_created, n > 0);
 	s->dir = tmpl;
 	s->n = n;
 	s->orig = xcalloc(n ? n : 1, sizeof(*s->orig));

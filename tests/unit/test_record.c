@@ -14,6 +14,7 @@
 
 #include "hash.h"
 #include "record.h"
+#include "unit_random.h"
 
 #define H_EMPTY "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
 
@@ -274,20 +275,6 @@ static void test_matches_python_csv(void **state)
 		record_write_row(&sb, paths[i], NULL, -1);
 	assert_string_equal(sb.buf, out);
 	strbuf_free(&sb);
-}
-
-/* Deterministic pseudo-random bytes biased towards the format's special characters. */
-static void random_input(uint32_t *seed, char *buf, size_t *len, const char *alphabet)
-{
-	size_t na = strlen(alphabet);
-
-	*seed = *seed * 1103515245u + 12345u;
-	*len = (*seed >> 16) % 200;
-	for (size_t i = 0; i < *len; i++) {
-		*seed = *seed * 1103515245u + 12345u;
-		uint32_t r = *seed >> 16;
-		buf[i] = r % 8 == 0 ? (char)(r >> 3) : alphabet[(r >> 3) % na];
-	}
 }
 
 /* Arbitrary bytes never crash the parser; failures always carry a message. */

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "rfc822.h"
+#include "unit_random.h"
 
 /* Parse a C string; returns the code. */
 static int parse(const char *s, size_t max, struct rfc822 *h, struct err *err)
@@ -174,20 +175,6 @@ static void test_check_wheel_bad(void **state)
 		if (check(bad[i], &pure, &newer, &err) != -WHLC_EBADWHEEL)
 			fail_msg("accepted %s", bad[i]);
 		assert_non_null(strstr(err.msg, "Wheel-Version"));
-	}
-}
-
-/* Deterministic pseudo-random bytes biased towards the format's special characters. */
-static void random_input(uint32_t *seed, char *buf, size_t *len, const char *alphabet)
-{
-	size_t na = strlen(alphabet);
-
-	*seed = *seed * 1103515245u + 12345u;
-	*len = (*seed >> 16) % 200;
-	for (size_t i = 0; i < *len; i++) {
-		*seed = *seed * 1103515245u + 12345u;
-		uint32_t r = *seed >> 16;
-		buf[i] = r % 8 == 0 ? (char)(r >> 3) : alphabet[(r >> 3) % na];
 	}
 }
 

@@ -14,3 +14,4 @@ tests_unit_test_zipcheck_LDADD = $(WHLC_UNIT_LIBS)
 check_PROGRAMS += tests/unit/zipcheck-cli
 tests_unit_zipcheck_cli_SOURCES = tests/unit/zipcheck-cli.c
 tests_unit_zipcheck_cli_LDADD = $(WHLC_UNIT_LIBS)
+EXTRA_DIST += tests/unit/unit_random.h

@@ -15,3 +15,4 @@ include tests/integration/reliability.mk
 include tests/integration/fidelity.mk
 include tests/integration/bench.mk
 include tests/integration/killtest.mk
+include tests/integration/stress.mk

@@ -61,7 +61,8 @@ int cache_wheel_pinned(struct cache *c, int64_t wheel_id)
 }
 
 /* Pin a wheel against eviction; -ENOENT when it left the catalog meanwhile. */
-int cache_pin_wheel(struct cache *c, struct catalog_conn *cc, int64_t wheel_id, struct err *err)
+int cache_pin_wheel(struct cache *c, struct catalog_conn *cc, int64_t wheel_id,
+		    const uint8_t *sha256, struct err *err)
 {
 	struct catalog_wheel w;
 	size_t i;
@@ -82,8 +83,11 @@ int cache_pin_wheel(struct cache *c, struct catalog_conn *cc, int64_t wheel_id, 
 	/* Eviction commits with pin_mu held: a wheel still here now stays. */
 	ret = catalog_wheel_by_id(cc, wheel_id, &w, err);
 	if (ret == 0) {
+		int same = sha256 == NULL || memcmp(w.sha256, sha256, sizeof(w.sha256)) == 0;
 		catalog_wheel_free(&w);
-		return 0;
+		if (same)
+			return 0;
+		ret = -ENOENT; /* the id now names another wheel */
 	}
 	cache_unpin_wheel(c, wheel_id);
 	if (ret == -ENOENT)

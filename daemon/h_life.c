@@ -413,7 +413,7 @@ static void h_pin_work(struct req *req, void *arg)
 		p->rc = -WHLC_ECORRUPT;
 		return;
 	}
-	p->rc = cache_pin_wheel(c, cc, p->id, &p->err);
+	p->rc = cache_pin_wheel(c, cc, p->id, NULL, &p->err);
 	catalog_release(&c->catalog, cc);
 }
 
@@ -481,7 +481,7 @@ static void h_tplan_work(struct req *req, void *arg)
 		return;
 	}
 	/* cache_install_plan, instrumented: the report of the first check. */
-	if ((t->rc = cache_pin_wheel(c, cc, t->wheel_id, &t->err)) == 0) {
+	if ((t->rc = cache_pin_wheel(c, cc, t->wheel_id, NULL, &t->err)) == 0) {
 		if ((t->rc = catalog_wheel_plan(cc, t->wheel_id, &plan, &t->err)) == 0) {
 			t->rc = cache_plan_check(c, cc, &plan, &t->rep, &t->err);
 			t->members = plan.n;
@@ -491,7 +491,7 @@ static void h_tplan_work(struct req *req, void *arg)
 	}
 	if (t->rc == 1) {
 		int64_t id = t->wheel_id;
-		t->rc = cache_install_plan(c, cc, t->path, &id, &plan, NULL, &t->err);
+		t->rc = cache_install_plan(c, cc, t->path, NULL, &id, &plan, NULL, &t->err);
 		if (t->rc == 0) {
 			cache_unpin_wheel(c, id);
 			catalog_plan_free(&plan);

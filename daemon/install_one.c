@@ -476,7 +476,7 @@ static int install__plan(const struct install_env *env, const char *path,
 		return rc;
 	}
 	char *damage = NULL;
-	rc = cache_install_plan(env->cache, cc, path, wid, plan, &damage, err);
+	rc = cache_install_plan(env->cache, cc, path, w->sha256, wid, plan, &damage, err);
 	*pinned = rc == 0;
 	if (rc == 0 && (*wid != w->id || damage)) {
 		/* Re-extracted from path: still the file this install planned with? */

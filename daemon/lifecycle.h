@@ -7,7 +7,7 @@
  *
  *     ingest_wheel(&c->ingest, path, &res, err);           // wheel id in res.wheel.id
  *     int64_t id = res.wheel.id;
- *     cache_install_plan(c, cc, path, &id, &plan, NULL, err); // pins id, plan, object check
+ *     cache_install_plan(c, cc, path, res.wheel.sha256, &id, &plan, NULL, err);
  *     ... link plan.v[i] (store_object_relpath) ...
  *     cache_unpin_wheel(c, id);
  *     catalog_counter_add(cc, "installs_hardlink", 1, ...);  // see CACHE_COUNTER_*
@@ -41,8 +41,14 @@ struct daemon;
 
 /* --- pins ------------------------------------------------------------- */
 
-/* Pin a wheel against eviction (counted); -ENOENT when it left the catalog meanwhile. */
-int cache_pin_wheel(struct cache *c, struct catalog_conn *cc, int64_t wheel_id, struct err *err);
+/*
+ * Pin a wheel against eviction (counted); -ENOENT when it left the catalog
+ * meanwhile. sha256 (may be NULL) is the wheel file the caller means: SQLite
+ * reuses the id of an evicted wheel for the next one added, so a row with
+ * that id but another sha256 is -ENOENT too.
+ */
+int cache_pin_wheel(struct cache *c, struct catalog_conn *cc, int64_t wheel_id,
+		    const uint8_t *sha256, struct err *err);
 void cache_unpin_wheel(struct cache *c, int64_t wheel_id);
 int cache_wheel_pinned(struct cache *c, int64_t wheel_id);
 
@@ -69,7 +75,8 @@ int cache_plan_check(struct cache *c, struct catalog_conn *cc, const struct cata
 void cache_plan_report_free(struct cache_plan_report *rep);
 
 /*
- * The installer's one call: pin *wheel_id, read its plan and check it. When
+ * The installer's one call: pin *wheel_id (the wheel file sha256, may be
+ * NULL: see cache_pin_wheel), read its plan and check it. When
  * objects were damaged, ingest wheel_path again (it re-extracts), pin the new
  * id and check once more. On success *wheel_id (maybe new) is pinned and plan
  * filled: unpin when the install ends. The error names the wheel and member.
@@ -77,8 +84,8 @@ void cache_plan_report_free(struct cache_plan_report *rep);
  * object found and repaired on the way, NULL when there was none.
  */
 int cache_install_plan(struct cache *c, struct catalog_conn *cc, const char *wheel_path,
-		       int64_t *wheel_id, struct catalog_plan *plan, char **damage,
-		       struct err *err);
+		       const uint8_t *sha256, int64_t *wheel_id, struct catalog_plan *plan,
+		       char **damage, struct err *err);
 
 /*
  * Whether a wheel (by file sha256) is usable: 1 yes, 0 not in the cache (never

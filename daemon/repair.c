@@ -183,7 +183,8 @@ void cache_plan_report_free(struct cache_plan_report *rep)
 
 /* Pin, plan and check a wheel; re-extract it once when objects were damaged. */
 int cache_install_plan(struct cache *c, struct catalog_conn *cc, const char *wheel_path,
-		       int64_t *wheel_id, struct catalog_plan *plan, char **damage, struct err *err)
+		       const uint8_t *sha256, int64_t *wheel_id, struct catalog_plan *plan,
+		       char **damage, struct err *err)
 {
 	struct cache_plan_report rep = {0};
 	int ret = 0;
@@ -199,7 +200,7 @@ int cache_install_plan(struct cache *c, struct catalog_conn *cc, const char *whe
 			*wheel_id = res.wheel.id;
 			ingest_result_free(&res);
 		}
-		ret = cache_pin_wheel(c, cc, *wheel_id, err);
+		ret = cache_pin_wheel(c, cc, *wheel_id, sha256, err);
 		if (ret == -ENOENT)
 			continue; /* evicted between ingest and pin: ingest again */
 		if (ret < 0)

@@ -77,6 +77,19 @@ int install_mkdirs(struct install_file *files, size_t n, struct err *err)
 	return rc;
 }
 
+/* Attempts at a free temporary name (leftovers of a crash may hold a few). */
+#define INSTALL_TMP_TRIES 1000
+
+/*
+ * The i-th temporary name of this thread: the thread id keeps concurrent
+ * linkers apart and the caller's O_EXCL/EEXIST loop skips names in use, so no
+ * shared counter is needed.
+ */
+static void install__tmpname(char tmp[64], char kind, unsigned i)
+{
+	snprintf(tmp, 64, ".whlc-tmp-%d-%c%ld-%u", (int)getpid(), kind, (long)gettid(), i);
+}
+
 /*
  * Create base in dfd for writing. When a file is already there, a temporary
  * name is created instead (tmp filled) to be renamed over it afterwards: an
@@ -84,7 +97,6 @@ int install_mkdirs(struct install_file *files, size_t n, struct err *err)
  */
 static int install__create(int dfd, const char *base, int exec, char tmp[64], int *existed)
 {
-	static atomic_uint seq;
 	mode_t mode = exec ? 0755 : 0644;
 	int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 
@@ -92,8 +104,12 @@ static int install__create(int dfd, const char *base, int exec, char tmp[64], in
 	if (fd >= 0 || errno != EEXIST)
 		return fd >= 0 ? fd : -errno;
 	*existed = 1;
-	snprintf(tmp, 64, ".whlc-tmp-%d-%u", (int)getpid(), atomic_fetch_add(&seq, 1));
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	for (unsigned i = 0; i < INSTALL_TMP_TRIES; i++) {
+		install__tmpname(tmp, 'w', i);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
 	return fd >= 0 ? fd : -errno;
 }
 
@@ -273,7 +289,6 @@ static int install__link_obj(struct install_link *lk, int dfd, const char *base,
 			     struct install_file *f, int symlink_mode)
 {
 	char rel[STORE_RELPATH_MAX], tmp[64];
-	static atomic_uint seq;
 	char *target = NULL;
 	int rc;
 
@@ -283,10 +298,13 @@ static int install__link_obj(struct install_link *lk, int dfd, const char *base,
 	rc = symlink_mode ? symlinkat(target, dfd, base) : install__linkat(lk, rel, dfd, base);
 	if (rc < 0 && errno == EEXIST) {
 		f->existed = 1;
-		snprintf(tmp, sizeof(tmp), ".whlc-tmp-%d-l%u", (int)getpid(),
-			 atomic_fetch_add(&seq, 1));
-		rc =
-		    symlink_mode ? symlinkat(target, dfd, tmp) : install__linkat(lk, rel, dfd, tmp);
+		for (unsigned i = 0; i < INSTALL_TMP_TRIES; i++) {
+			install__tmpname(tmp, 'l', i);
+			rc = symlink_mode ? symlinkat(target, dfd, tmp)
+					  : install__linkat(lk, rel, dfd, tmp);
+			if (rc == 0 || errno != EEXIST)
+				break;
+		}
 		if (rc == 0 && renameat(dfd, tmp, dfd, base) < 0) {
 			rc = -1;
 			int e = errno;

@@ -521,6 +521,7 @@ int ingest_wheel_fd(const struct ingest_ctx *ix, int fd, const char *path, unsig
 {
 	struct ingest__job j;
 	const char *slash = strrchr(path, '/');
+	uint64_t writer;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -536,6 +537,7 @@ int ingest_wheel_fd(const struct ingest_ctx *ix, int fd, const char *path, unsig
 		ret = err->code ? err->code : -WHLC_ECORRUPT;
 		goto out_res;
 	}
+	writer = store_writer_begin(ix->store);
 	ret = ingest__run(&j, err);
 	if (ret < 0)
 		err_prefix(err, "%s", j.base);
@@ -544,6 +546,7 @@ int ingest_wheel_fd(const struct ingest_ctx *ix, int fd, const char *path, unsig
 	catalog_release(ix->catalog, j.cc);
 	for (size_t i = 0; i < j.n_objs; i++)
 		store_tmp_discard(ix->store, &j.objs[i].tmp);
+	store_writer_end(ix->store, writer);
 	free(j.objs);
 	free(j.obj_tab);
 	free(j.name_tab);

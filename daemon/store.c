@@ -67,6 +67,7 @@ int store_open(struct store *s, const char *cache_dir, unsigned *tmp_removed, st
 
 	memset(s, 0, sizeof(*s));
 	s->objects_fd = s->tmp_fd = -1;
+	pthread_mutex_init(&s->writers_mu, NULL);
 	s->cache_dir = xstrdup(cache_dir);
 	s->root = xasprintf("%s/%s", cache_dir, STORE_DIR_NAME);
 	s->objects = xasprintf("%s/objects", s->root);
@@ -97,11 +98,75 @@ void store_close(struct store *s)
 	if (s->tmp_fd >= 0)
 		close(s->tmp_fd);
 	s->objects_fd = s->tmp_fd = -1;
+	if (s->cache_dir != NULL) /* not closed yet */
+		pthread_mutex_destroy(&s->writers_mu);
+	free(s->writers);
+	s->writers = NULL;
+	s->n_writers = s->cap_writers = 0;
 	free(s->cache_dir);
 	free(s->root);
 	free(s->objects);
 	free(s->tmp);
 	s->cache_dir = s->root = s->objects = s->tmp = NULL;
+}
+
+/* Register a writer of temporaries; returns the token for store_writer_end. */
+uint64_t store_writer_begin(struct store *s)
+{
+	uint64_t token;
+
+	pthread_mutex_lock(&s->writers_mu);
+	/* Every temporary this writer creates gets a sequence number above token. */
+	token = __atomic_load_n(&s->tmp_seq, __ATOMIC_SEQ_CST);
+	if (s->n_writers == s->cap_writers) {
+		s->cap_writers = s->cap_writers ? 2 * s->cap_writers : 8;
+		s->writers = xreallocarray(s->writers, s->cap_writers, sizeof(*s->writers));
+	}
+	s->writers[s->n_writers++] = token;
+	pthread_mutex_unlock(&s->writers_mu);
+	return token;
+}
+
+/* Unregister a writer once all its temporaries are published or discarded. */
+void store_writer_end(struct store *s, uint64_t token)
+{
+	pthread_mutex_lock(&s->writers_mu);
+	for (size_t i = 0; i < s->n_writers; i++) {
+		if (s->writers[i] == token) {
+			s->writers[i] = s->writers[--s->n_writers];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->writers_mu);
+}
+
+/* The number of writers in flight (an object without a catalog row may be theirs). */
+size_t store_writers_active(struct store *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->writers_mu);
+	n = s->n_writers;
+	pthread_mutex_unlock(&s->writers_mu);
+	return n;
+}
+
+/* 1 when the temporary named name may belong to a writer still in flight. */
+int store_tmp_in_flight(struct store *s, const char *name)
+{
+	unsigned long long seq;
+	long pid;
+	int n = 0, live = 0;
+
+	/* Names are "t<pid>.<seq>"; anything else, or another process's, is not ours. */
+	if (sscanf(name, "t%ld.%llu%n", &pid, &seq, &n) != 2 || name[n] != '\0' ||
+	    pid != (long)getpid())
+		return 0;
+	pthread_mutex_lock(&s->writers_mu);
+	for (size_t i = 0; i < s->n_writers && !live; i++)
+		live = seq > s->writers[i];
+	pthread_mutex_unlock(&s->writers_mu);
+	return live;
 }
 
 /* Remove every file in the tmp directory; returns the count removed or a negative code. */

@@ -20,12 +20,18 @@
  * store->objects_fd, so linkat(store->objects_fd, rel, venv_dirfd, name, 0)
  * hardlinks an object without building absolute paths.
  *
+ * Writers in flight: every ingest brackets its temporaries with
+ * store_writer_begin/end, so `cache verify` tells a temporary that an ingest
+ * is still writing from one that was leaked (store_tmp_in_flight).
+ *
  * Thread safety: after store_open, every function may be called from any
- * thread concurrently (the struct is read-only except an atomic counter).
+ * thread concurrently (the struct is read-only except an atomic counter and
+ * the writer list, which has its own mutex).
  */
 #ifndef WHLC_STORE_H
 #define WHLC_STORE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +49,9 @@ struct store {
 	int objects_fd;	  /* O_DIRECTORY fd of objects */
 	int tmp_fd;	  /* O_DIRECTORY fd of tmp */
 	uint64_t tmp_seq; /* unique temporary names (atomic) */
+	pthread_mutex_t writers_mu;
+	uint64_t *writers; /* tmp_seq when each writer in flight began */
+	size_t n_writers, cap_writers;
 };
 
 /* A temporary file being written; becomes an object with store_tmp_publish. */
@@ -59,6 +68,15 @@ struct store_tmp {
  */
 int store_open(struct store *s, const char *cache_dir, unsigned *tmp_removed, struct err *err);
 void store_close(struct store *s);
+
+/* Register a writer of temporaries; returns the token for store_writer_end. */
+uint64_t store_writer_begin(struct store *s);
+/* Unregister a writer once all its temporaries are published or discarded. */
+void store_writer_end(struct store *s, uint64_t token);
+/* The number of writers in flight (an object without a catalog row may be theirs). */
+size_t store_writers_active(struct store *s);
+/* 1 when the temporary named name may belong to a writer still in flight. */
+int store_tmp_in_flight(struct store *s, const char *name);
 
 /* Remove every file in the tmp directory; returns the count removed or a negative code. */
 int store_clean_tmp(struct store *s, struct err *err);

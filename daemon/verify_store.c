@@ -5,7 +5,8 @@
  * the same prefix. The rows are read before the directory, so a row names a
  * file published before the listing: a row without a file is really missing.
  * A file without a row may be an ingest's object not yet committed: files
- * younger than the grace period are left alone.
+ * younger than the grace period are left alone. A temporary is a leftover
+ * only when no ingest that could have written it is still in flight.
  *
  * The startup scan (background, in slices of 16 fan-outs) adopts unknown
  * objects whose content matches their name, removes (quarantines) the others,
@@ -378,14 +379,14 @@ int cache_verify_list(struct cache *c, struct cache_verify *v, struct err *err)
 		}
 		closedir(d);
 	}
-	/* Temporaries: an ingest in flight owns the young ones. */
+	/* Temporaries: an ingest in flight owns its own. Asked before fstatat: a file that
+	 * still exists after its writer ended was leaked, whatever the grace period. */
 	if ((dfd = dup(c->store.tmp_fd)) >= 0 && (d = fdopendir(dfd)) != NULL) {
 		rewinddir(d);
 		while ((de = readdir(d)) != NULL) {
 			struct stat st;
-			if (de->d_name[0] == '.' ||
-			    fstatat(c->store.tmp_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    st.st_mtim.tv_sec > young) /* being written: its mtime moves */
+			if (de->d_name[0] == '.' || store_tmp_in_flight(&c->store, de->d_name) ||
+			    fstatat(c->store.tmp_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				continue;
 			pv->tmps = xreallocarray(pv->tmps, pv->n_tmps + 1, sizeof(char *));
 			pv->tmps[pv->n_tmps++] = xstrdup(de->d_name);
@@ -441,6 +442,10 @@ static int vs__finish_ent(struct cache *c, struct catalog_conn *cc, struct cache
 		    errno == ENOENT)
 			return 0;
 		if (e->valid_name && catalog_life_object(cc, e->sha, e->exec, &now, &e2) == 0)
+			return 0;
+		/* Published, not yet committed by an ingest still in flight. */
+		if (e->valid_name && e->ck.status != STORE_CHECK_CORRUPT &&
+		    store_writers_active(&c->store) > 0)
 			return 0;
 		if (e->ck.status == STORE_CHECK_CORRUPT) {
 			p = vs__problem(v, "unknown", e->rel,

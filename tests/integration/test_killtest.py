@@ -236,5 +236,39 @@ def verify_during_eviction_reports_no_false_problems():
         d.close()
 
 
+@test(timeout=180)
+def verify_during_an_ingest_reports_no_false_problems():
+    """With no grace period, the temporaries an ingest is writing and the objects it published
+    but has not committed yet are the ingest's, not leftovers: verify stays clean. Once the
+    ingest fails, what it leaves is reported (and repaired)."""
+    from life_helpers import LifeDaemon
+    for point in ("ingest-before-publish", "ingest-before-commit"):
+        pause = tempfile.mktemp(prefix="whlc-pause-")
+        d = LifeDaemon(tempfile.mkdtemp(prefix="whlc-kt-"), config={"grace-period": "0"},
+                       env={"WHLCD_FAILPOINT": "%s:pause:%s" % (point, pause)}).start()
+        try:
+            p = subprocess.Popen([cache_helpers.WHLC, "cache", "add", PIP], env=d.env(),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            _wait_file(pause, p)
+            held = d.tmp_files() if point == "ingest-before-publish" else d.object_files()
+            assert held, "the paused ingest holds nothing at %s" % point
+            r = d.whlc("cache", "verify")
+            assert r.returncode == 0, (point, r.stdout[:2000] + r.stderr)
+            p.send_signal(signal.SIGKILL)  # the client goes; the daemon finishes the ingest
+            p.wait()
+            os.unlink(pause)
+            deadline = time.monotonic() + 60
+            while d.counts()["wheels"] == 0:
+                assert time.monotonic() < deadline, "the orphaned ingest never committed"
+                time.sleep(0.05)
+            r = d.whlc("cache", "verify")
+            assert r.returncode == 0, (point, r.stdout[:2000] + r.stderr)
+            assert d.tmp_files() == [], d.tmp_files()
+        finally:
+            if os.path.exists(pause):
+                os.unlink(pause)  # a paused worker would hold up the daemon's exit
+            d.close()
+
+
 if __name__ == "__main__":
     main()

@@ -218,6 +218,43 @@ static void test_tmp_cleanup(void **state)
 	assert_int_equal(count_dir(f->s.tmp), 0);
 }
 
+/* A temporary is in flight while a writer that began before it is registered. */
+static void test_tmp_in_flight(void **state)
+{
+	struct fx *f = *state;
+	struct store_tmp before, t1, t2;
+	struct err err;
+	char other[64];
+
+	assert_int_equal(store_tmp_create(&f->s, &before, &err), 0);
+	assert_false(store_tmp_in_flight(&f->s, before.name)); /* no writer: leaked */
+	uint64_t w1 = store_writer_begin(&f->s);
+	assert_int_equal(store_tmp_create(&f->s, &t1, &err), 0);
+	uint64_t w2 = store_writer_begin(&f->s);
+	assert_int_equal(store_tmp_create(&f->s, &t2, &err), 0);
+	assert_false(store_tmp_in_flight(&f->s, before.name)); /* older than every writer */
+	assert_true(store_tmp_in_flight(&f->s, t1.name));
+	assert_true(store_tmp_in_flight(&f->s, t2.name));
+	store_writer_end(&f->s, w1);
+	/* Only w2 is left: t1 is older than it, so t1 is a leftover now. */
+	assert_false(store_tmp_in_flight(&f->s, t1.name));
+	assert_true(store_tmp_in_flight(&f->s, t2.name));
+	assert_int_equal(store_writers_active(&f->s), 1);
+	store_writer_end(&f->s, w2);
+	assert_int_equal(store_writers_active(&f->s), 0);
+	assert_false(store_tmp_in_flight(&f->s, t2.name));
+	/* Another process's names and foreign names are never in flight. */
+	w1 = store_writer_begin(&f->s);
+	snprintf(other, sizeof(other), "t%ld.%s", (long)getpid() + 1, strchr(t2.name, '.') + 1);
+	assert_false(store_tmp_in_flight(&f->s, other));
+	assert_false(store_tmp_in_flight(&f->s, "junk"));
+	assert_false(store_tmp_in_flight(&f->s, "t1.2x"));
+	store_writer_end(&f->s, w1);
+	store_tmp_discard(&f->s, &before);
+	store_tmp_discard(&f->s, &t1);
+	store_tmp_discard(&f->s, &t2);
+}
+
 /* store_sync succeeds on a real filesystem. */
 static void test_sync(void **state)
 {
@@ -267,6 +304,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_exec_bit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tmp_cleanup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tmp_in_flight, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
 	    cmocka_unit_test(test_open_error),
 	    cmocka_unit_test(test_failpoint),

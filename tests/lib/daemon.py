@@ -130,15 +130,26 @@ class Daemon:
             cmd.append("--test-mode")
         cmd += list(args)
         log = open(self.log_path, "ab")
+        offset = log.tell()
         self.proc = subprocess.Popen(cmd, env=self.env(env), stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=log)
         log.close()
         if wait:
-            wait_for(lambda: self.connectable() or self.proc.poll() is not None, 30,
+            # The socket accepts (backlog) before the cache is open and its leftover
+            # temporaries are removed: ready is the "listening on" line, logged after both.
+            wait_for(lambda: self._ready(offset) or self.proc.poll() is not None, 30,
                      "whlcd to accept on %s" % self.socket)
             if self.proc.poll() is not None:
                 raise AssertionError("whlcd exited with %s:\n%s" % (self.proc.returncode, self.log()))
         return self.proc
+
+    def _ready(self, offset):
+        """True once this start's "listening on" line is in the log and the socket accepts."""
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            if b" listening on " not in f.read():
+                return False
+        return self.connectable()
 
     def connectable(self):
         """True if something accepts on the socket."""

@@ -129,6 +129,14 @@ def uninstall_killed_anywhere_leaves_the_distribution_whole_or_gone():
             d.proc.kill()
             d.proc.wait()
             p.communicate()
+            # A client that reached no daemon auto-started one (in the cache dir): stop it,
+            # so that the fixture's daemon serves the rest.
+            for pid in d.pids():
+                os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while d.pids():  # its lock goes with the process
+                assert time.monotonic() < deadline, d.pids()
+                time.sleep(0.01)
             states.add(tuple(_whole(v)))  # RECORD complete, or no dist-info
             d.start(env={})
             r = d.whlc("uninstall", "--venv", v, "pip")

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "cmd_venv.h"
 #include "proto.h"
 #include "xalloc.h"
 
@@ -32,22 +33,6 @@ static int cache__json_opt(struct client_ctx *ctx, int argc, char **argv, int *j
 		return EXIT_USAGE;
 	}
 	return 0;
-}
-
-/* An absolute version of path, without resolving symlinks (the file name matters). */
-static char *cache__abspath(const char *path)
-{
-	char *cwd;
-	char *abs;
-
-	if (path[0] == '/')
-		return xstrdup(path);
-	cwd = getcwd(NULL, 0);
-	if (cwd == NULL)
-		return xstrdup(path);
-	abs = xasprintf("%s/%s", cwd, path);
-	free(cwd);
-	return abs;
 }
 
 /* A string field or "?" (malloc'd). */
@@ -120,7 +105,7 @@ static int cache__add(struct client_ctx *ctx, int argc, char **argv)
 	msgpack_pack_array(pk, (uint32_t)(argc - optind));
 	int *fdi = xmalloc((size_t)(argc - optind + 1) * sizeof(int));
 	for (int i = optind; i < argc; i++) {
-		char *abs = cache__abspath(argv[i]);
+		char *abs = cmdvenv_abspath(argv[i]);
 		msgpack_pack_str(pk, strlen(abs));
 		msgpack_pack_str_body(pk, abs, strlen(abs));
 		/* Passed open: the system daemon reads only what we could (SECURITY.md). */

@@ -182,6 +182,10 @@ static int evict__gc(struct cache *c, struct catalog_conn *cc, int64_t grace_s,
 				rep->kept_grace++;
 				continue;
 			}
+			if (store_reserved(&c->store, v.v[i].sha256, v.v[i].exec)) {
+				rep->kept_grace++; /* an ingest in flight reuses it */
+				continue;
+			}
 			ret = catalog_life_delete_object(cc, v.v[i].id, &del[i], err);
 		}
 		if (ret == 0)
@@ -193,11 +197,10 @@ static int evict__gc(struct cache *c, struct catalog_conn *cc, int64_t grace_s,
 		/* The rows are gone: now the names (a crash in between leaves unknown
 		 * files, which the startup scan adopts or removes). */
 		for (size_t i = 0; i < v.n; i++) {
-			char rel[STORE_RELPATH_MAX];
-			if (!del[i])
-				continue;
-			store_object_relpath(v.v[i].sha256, v.v[i].exec, rel);
-			if (unlinkat(c->store.objects_fd, rel, 0) == 0 || errno == ENOENT) {
+			/* Reserved since the check above: the ingest's commit puts the row
+			 * back (INSERT OR IGNORE), so the file must stay. */
+			if (del[i] &&
+			    store_remove_unreserved(&c->store, v.v[i].sha256, v.v[i].exec) == 1) {
 				rep->objects++;
 				rep->bytes += v.v[i].size;
 				n_del++;

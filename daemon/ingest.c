@@ -154,6 +154,8 @@ static int ingest__add_object(struct ingest__job *j, size_t idx, const uint8_t s
 	o->tmp.fd = -1;
 	j->obj_tab[slot] = ++j->n_objs;
 	j->m[idx].obj = j->n_objs - 1;
+	store_reserve(j->ix->store, sha, exec); /* before looking: see store.h */
+	o->reserved = 1;
 	ret = store_object_exists(j->ix->store, sha, exec);
 	if (ret < 0)
 		return err_set(err, ret, "member '%s': cannot check the store: %s", ze->name,
@@ -544,8 +546,11 @@ int ingest_wheel_fd(const struct ingest_ctx *ix, int fd, const char *path, unsig
 	if (ret == -ENOSPC || ret == -EDQUOT)
 		ingest__space_hint(ix, err);
 	catalog_release(ix->catalog, j.cc);
-	for (size_t i = 0; i < j.n_objs; i++)
+	for (size_t i = 0; i < j.n_objs; i++) {
 		store_tmp_discard(ix->store, &j.objs[i].tmp);
+		if (j.objs[i].reserved)
+			store_unreserve(ix->store, j.objs[i].sha, j.objs[i].exec);
+	}
 	store_writer_end(ix->store, writer);
 	free(j.objs);
 	free(j.obj_tab);

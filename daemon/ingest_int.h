@@ -26,6 +26,7 @@ struct ingest__obj {
 	uint64_t size;
 	struct store_tmp tmp; /* tmp.name[0] when this ingest wrote the bytes */
 	int on_disk;	      /* the object existed before this ingest */
+	int reserved;	      /* held against gc (store_reserve) until the ingest ends */
 	int64_t id;
 };
 

@@ -100,6 +100,7 @@ void store_close(struct store *s)
 	s->objects_fd = s->tmp_fd = -1;
 	if (s->cache_dir != NULL) /* not closed yet */
 		pthread_mutex_destroy(&s->writers_mu);
+	store_resv_free(s);
 	free(s->writers);
 	s->writers = NULL;
 	s->n_writers = s->cap_writers = 0;

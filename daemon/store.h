@@ -42,16 +42,17 @@
 #define STORE_RELPATH_MAX 68
 
 struct store {
-	char *cache_dir;  /* as given to store_open */
-	char *root;	  /* <cache>/store-v1 */
-	char *objects;	  /* <cache>/store-v1/objects */
-	char *tmp;	  /* <cache>/store-v1/tmp */
-	int objects_fd;	  /* O_DIRECTORY fd of objects */
-	int tmp_fd;	  /* O_DIRECTORY fd of tmp */
-	uint64_t tmp_seq; /* unique temporary names (atomic) */
-	pthread_mutex_t writers_mu;
-	uint64_t *writers; /* tmp_seq when each writer in flight began */
+	char *cache_dir;	    /* as given to store_open */
+	char *root;		    /* <cache>/store-v1 */
+	char *objects;		    /* <cache>/store-v1/objects */
+	char *tmp;		    /* <cache>/store-v1/tmp */
+	int objects_fd;		    /* O_DIRECTORY fd of objects */
+	int tmp_fd;		    /* O_DIRECTORY fd of tmp */
+	uint64_t tmp_seq;	    /* unique temporary names (atomic) */
+	pthread_mutex_t writers_mu; /* the writers and the reservations */
+	uint64_t *writers;	    /* tmp_seq when each writer in flight began */
 	size_t n_writers, cap_writers;
+	struct store_resv **resv; /* hash buckets of reserved objects (store_reserve.c) */
 };
 
 /* A temporary file being written; becomes an object with store_tmp_publish. */
@@ -77,6 +78,22 @@ void store_writer_end(struct store *s, uint64_t token);
 size_t store_writers_active(struct store *s);
 /* 1 when the temporary named name may belong to a writer still in flight. */
 int store_tmp_in_flight(struct store *s, const char *name);
+
+/*
+ * Reservations (store_reserve.c): an ingest reserves each object before it
+ * looks for it on disk, and releases it once its catalog transaction is over;
+ * gc removes an object's file only when no ingest holds it. Without them, an
+ * ingest could decide to reuse an existing file that a concurrent gc (with no
+ * grace period) removes before the ingest commits the row naming it.
+ */
+void store_reserve(struct store *s, const uint8_t sha256[32], int exec);
+void store_unreserve(struct store *s, const uint8_t sha256[32], int exec);
+/* 1 when an ingest in flight holds the object. */
+int store_reserved(struct store *s, const uint8_t sha256[32], int exec);
+/* Unlink the object's file unless reserved: 1 removed (or already gone), 0 kept, or -errno. */
+int store_remove_unreserved(struct store *s, const uint8_t sha256[32], int exec);
+/* Free the reservation table (store_close). */
+void store_resv_free(struct store *s);
 
 /* Remove every file in the tmp directory; returns the count removed or a negative code. */
 int store_clean_tmp(struct store *s, struct err *err);

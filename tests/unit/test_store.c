@@ -192,6 +192,36 @@ static void test_empty(void **state)
 	assert_int_equal(store_object_exists(&f->s, sha, 0), 1);
 }
 
+/* A reserved object's file survives store_remove_unreserved until the last hold goes. */
+static void test_reserve(void **state)
+{
+	struct fx *f = *state;
+	uint8_t sha[32], other[32];
+
+	assert_int_equal(put(&f->s, "held", 4, 0, sha), 1);
+	assert_int_equal(put(&f->s, "held", 4, 1, sha), 1);
+	memcpy(other, sha, 32);
+	other[31] ^= 1; /* same bucket, another object */
+	store_reserve(&f->s, sha, 0);
+	store_reserve(&f->s, sha, 0);
+	store_reserve(&f->s, other, 0);
+	assert_true(store_reserved(&f->s, sha, 0));
+	assert_false(store_reserved(&f->s, sha, 1)); /* the exec variant is another object */
+	assert_int_equal(store_remove_unreserved(&f->s, sha, 0), 0);
+	assert_int_equal(store_object_exists(&f->s, sha, 0), 1);
+	store_unreserve(&f->s, sha, 0);
+	assert_int_equal(store_remove_unreserved(&f->s, sha, 0), 0); /* one hold left */
+	store_unreserve(&f->s, sha, 0);
+	assert_false(store_reserved(&f->s, sha, 0));
+	assert_true(store_reserved(&f->s, other, 0));
+	assert_int_equal(store_remove_unreserved(&f->s, sha, 0), 1);
+	assert_int_equal(store_object_exists(&f->s, sha, 0), 0);
+	assert_int_equal(store_remove_unreserved(&f->s, sha, 0), 1); /* already gone */
+	assert_int_equal(store_remove_unreserved(&f->s, sha, 1), 1);
+	assert_int_equal(store_object_exists(&f->s, sha, 1), 0);
+	store_unreserve(&f->s, other, 0); /* store_close frees what is left otherwise */
+}
+
 /* Discarded temporaries vanish; leftovers are removed by store_open. */
 static void test_tmp_cleanup(void **state)
 {
@@ -305,6 +335,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tmp_cleanup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tmp_in_flight, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reserve, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
 	    cmocka_unit_test(test_open_error),
 	    cmocka_unit_test(test_failpoint),

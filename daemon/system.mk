@@ -6,3 +6,5 @@
 LIBWHLC_SRCS += daemon/ident.h daemon/ident.c
 WHLCD_SRCS += daemon/sysmode.h daemon/sysmode.c daemon/userfile.h daemon/userfile.c
 EXTRA_DIST += SECURITY.md
+# venv_at.c goes into libwhlc.a too: installed.c (compiled into unit tests) uses it.
+LIBWHLC_SRCS += daemon/venv_at.h daemon/venv_at.c

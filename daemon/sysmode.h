@@ -10,7 +10,8 @@
  *   max-size     = 20G            cache size limit (bytes, or K/M/G/T suffix), reported by
  *                                 status and used by pruning
  * root and the daemon's own user are always allowed. Names are resolved when
- * the daemon starts: restart it after changing the file or adding users.
+ * the file is read: at start and on SIGHUP (daemon/reload.h), after changing
+ * the file or adding users.
  */
 #ifndef WHLC_SYSMODE_H
 #define WHLC_SYSMODE_H

@@ -8,3 +8,4 @@ WHLCD_SRCS += daemon/sysmode.h daemon/sysmode.c daemon/userfile.h daemon/userfil
 EXTRA_DIST += SECURITY.md
 # venv_at.c goes into libwhlc.a too: installed.c (compiled into unit tests) uses it.
 LIBWHLC_SRCS += daemon/venv_at.h daemon/venv_at.c
+WHLCD_SRCS += daemon/reload.h daemon/reload.c

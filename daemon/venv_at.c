@@ -32,6 +32,8 @@ void vat_init(struct vat *a, int root, const char *path)
 /* The part of abs below the venv. */
 const char *vat_rel(const struct vat *a, const char *abs)
 {
+	if (a->plen == 0 && !strcmp(abs, "/"))
+		return ".";
 	if (strncmp(abs, a->path, a->plen) != 0)
 		return NULL;
 	if (abs[a->plen] == '\0')

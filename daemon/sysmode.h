@@ -51,6 +51,13 @@ void sysmode_free(struct sysmode *s);
 /* Read the peer's supplementary groups (SO_PEERGROUPS) into p; -1 with msg on failure. */
 int sysmode_peer_groups(int fd, struct peer_cred *p, char *msg, size_t msglen);
 
+/*
+ * 0 when the peer may run the administrative request what (stop the daemon,
+ * prune, gc or clear the shared cache): root and the daemon's own user only.
+ * Else -1 with msg.
+ */
+int sysmode_admin(const struct peer_cred *p, const char *what, char *msg, size_t msglen);
+
 /* 0 when the peer may use the daemon, else -1 with msg naming the user and the remedy. */
 int sysmode_allowed(const struct sysmode *s, const struct peer_cred *p, char *msg, size_t msglen);
 

@@ -16,8 +16,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from system_helpers import (A, B, C, PY, WHLCD, System, as_user, install,  # noqa: E402
-                            objects_ok, site)
+from system_helpers import (A, B, C, PY, WHLC, WHLCD, System, as_user,  # noqa: E402
+                            install, objects_ok, site)
 from tap import main, test  # noqa: E402
 
 
@@ -186,6 +186,28 @@ def user_not_allowed_is_refused_and_status_says_system():
         assert st["max_size"] == 2 << 30
         rc, out, err = s.client(B, ["status"])  # B is allowed through its group
         assert rc == 0 and "system" in out, (out, err)
+
+
+@test(timeout=120)
+def only_administrators_stop_or_shrink_the_system_cache():
+    with System() as s:
+        s.start()
+        assert install(s, A, s.venv(A), s.wheel(A))[0] == 0
+        for args in (["daemon", "stop"], ["cache", "gc"], ["cache", "prune", "--max-size", "0"],
+                     ["cache", "clear"]):
+            rc, out, err = s.client(A, args)
+            assert rc == 1 and "for administrators" in err, (args, rc, out, err)
+        assert s.proc.poll() is None
+        assert objects_ok(s) > 0  # nothing was evicted
+        assert s.client(A, ["status"])[0] == 0
+        # root may (and so may the daemon's user).
+        p = subprocess.run([WHLC, "cache", "prune", "--max-size", "0"], env=s.env(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/")
+        assert p.returncode == 0, p.stderr
+        p = subprocess.run([WHLC, "daemon", "stop"], env=s.env(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, cwd="/")
+        assert p.returncode == 0 and "stopped" in p.stdout, (p.stdout, p.stderr)
+        s.proc.wait(timeout=60)
 
 
 @test(timeout=300)

@@ -71,6 +71,7 @@ struct daemon {
 	uv_pipe_t server;
 	bool server_open;
 	uv_signal_t sigterm, sigint;
+	uv_signal_t sighup; /* re-read the configuration (daemon/reload.h) */
 	uv_timer_t idle_timer;
 	uv_timer_t trim_timer; /* returns freed heap to the OS once idle (server.c) */
 	struct conn *conns;    /* list of open connections */

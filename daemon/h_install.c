@@ -159,7 +159,7 @@ static void h_venv__as_peer(struct req *req, void *arg)
 	struct err e;
 	int rc;
 
-	if ((rc = userfile_enter(req, h->venv, h->venv_fd, &e)) < 0) {
+	if ((rc = userfile_enter(req, h->venv, h->venv_fd, &h->opts.bind_fd, &e)) < 0) {
 		h->rc = rc;
 		h->err = e;
 		return;
@@ -279,6 +279,7 @@ static void h_venv_start(struct req *req, const msgpack_object *body, uint32_t t
 	h->t0 = h_install__ms();
 	msg_map_init(&h->out);
 	h->work = work;
+	h->opts.bind_fd = -1;
 	if ((rc = h_venv__resolve(body, &h->venv, &h->venv_fd, &e)) < 0)
 		goto fail;
 	if (items_key && (rc = msg_get_str_array(body, items_key, true,
@@ -359,6 +360,12 @@ void h_verify(struct req *req, const msgpack_object *body)
 const char *h_venv__path(void *arg)
 {
 	return ((struct h_venv *)arg)->venv;
+}
+
+/* The venv directory the client passed open (system mode), -1: none. */
+int h_venv__bind_fd(void *arg)
+{
+	return ((struct h_venv *)arg)->opts.bind_fd;
 }
 
 /* The request's items (wheel paths or project names) and their count. */

@@ -26,14 +26,15 @@ struct h_venv_ctx {
 };
 
 /* Open (and lock) the venv, get facts, scan distributions. */
-static int h_venv__open(struct req *req, const char *path, int lock, struct h_venv_ctx *c,
-			struct err *e)
+static int h_venv__open(struct req *req, const char *path, int bind_fd, int lock,
+			struct h_venv_ctx *c, struct err *e)
 {
 	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->v.dirfd = c->v.lockfd = -1;
-	if ((rc = venv_open(path, &c->v, e)) < 0)
+	if ((rc = venv_open(path, &c->v, e)) < 0 ||
+	    (bind_fd >= 0 && (rc = venv_bind(&c->v, bind_fd, e)) < 0))
 		return rc;
 	if (lock && (rc = venv_lock(&c->v, 0, e)) < 0)
 		return rc;
@@ -44,15 +45,15 @@ static int h_venv__open(struct req *req, const char *path, int lock, struct h_ve
 	if (lock) {
 		/* A crashed install is undone before anything looks at the venv. */
 		struct install_result r = {0};
-		install_stash_recover(c->v.path, &c->f, &r);
-		if (installed_uninstall_recover(&c->f) > 0)
+		install_stash_recover(&c->v.at, &c->f, &r);
+		if (installed_uninstall_recover(&c->v.at, &c->f) > 0)
 			log_info(&req_daemon(req)->log,
 				 "%s: finished an uninstall interrupted earlier", c->v.path);
 		for (size_t i = 0; i < r.n_warnings; i++)
 			log_info(&req_daemon(req)->log, "%s: %s", c->v.path, r.warnings[i]);
 		install_result_free(&r);
 	}
-	return installed_scan(&c->f, &c->il, e);
+	return installed_scan(&c->v.at, &c->f, &c->il, e);
 }
 
 /* Close what h_venv__open opened. */
@@ -83,7 +84,7 @@ static int h_venv__uninstall_one(struct req *req, struct h_venv_ctx *c,
 	struct catalog *cat = &req_daemon(req)->cache->catalog;
 	int rc;
 
-	rc = installed_uninstall(&c->f, d, e);
+	rc = installed_uninstall(&c->v.at, &c->f, d, e);
 	char *norm = wheel_normalize_name(d->name);
 	struct catalog_conn *cc = catalog_acquire(cat, NULL);
 	if (cc) {
@@ -107,7 +108,7 @@ void h_venv__uninstall_work(struct req *req, void *arg)
 	char **names = h_venv__items(arg, &n);
 	const struct installed_dist **done = xcalloc(n, sizeof(*done));
 	struct h_venv__failure *fails = xcalloc(n, sizeof(*fails));
-	int rc = h_venv__open(req, h_venv__path(arg), 1, &c, &e);
+	int rc = h_venv__open(req, h_venv__path(arg), h_venv__bind_fd(arg), 1, &c, &e);
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct installed_dist *d = installed_find(&c.il, names[i]);
@@ -175,7 +176,7 @@ void h_venv__list_work(struct req *req, void *arg)
 {
 	struct h_venv_ctx c;
 	struct err e;
-	int rc = h_venv__open(req, h_venv__path(arg), 0, &c, &e);
+	int rc = h_venv__open(req, h_venv__path(arg), h_venv__bind_fd(arg), 0, &c, &e);
 
 	if (rc == 0) {
 		if (c.il.n > 1)
@@ -275,16 +276,21 @@ static void h_venv__check_modes(struct req *req, const struct h_venv_ctx *c,
 			if (*s == '_')
 				*s = '-';
 		if (layout_init(&l, &c->f, wn.name, w.purelib, NULL) == 0) {
+			struct vat_cache pc = VAT_CACHE_INIT;
 			for (size_t i = 0; i < plan.n; i++) {
 				struct layout_target t;
 				struct stat st;
+				const char *base;
 				if (layout_map(&l, plan.v[i].path, &t, NULL) < 0)
 					continue;
-				if (lstat(t.abs, &st) == 0 && S_ISREG(st.st_mode) &&
+				int pfd = vat_cache_parent(&c->v.at, &pc, t.abs, &base);
+				if (pfd >= 0 && fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISREG(st.st_mode) &&
 				    ((st.st_mode & 0100) != 0) != (plan.v[i].exec != 0))
 					h_venv__add(out, norm, "mode", t.record_path);
 				layout_target_free(&t);
 			}
+			vat_cache_close(&pc);
 			layout_free(&l);
 		}
 	}
@@ -299,7 +305,7 @@ void h_venv__verify_work(struct req *req, void *arg)
 	struct h_venv_ctx c;
 	struct err e;
 	struct h_venv__problems pr = {0};
-	int rc = h_venv__open(req, h_venv__path(arg), 1, &c, &e);
+	int rc = h_venv__open(req, h_venv__path(arg), h_venv__bind_fd(arg), 1, &c, &e);
 
 	if (rc == 0)
 		if (c.il.n > 1)
@@ -308,7 +314,7 @@ void h_venv__verify_work(struct req *req, void *arg)
 		const struct installed_dist *d = &c.il.v[i];
 		struct installed_report r;
 		char *norm = wheel_normalize_name(d->name);
-		if ((rc = installed_verify(&c.f, d, &r, &e)) == 0) {
+		if ((rc = installed_verify(&c.v.at, &c.f, d, &r, &e)) == 0) {
 			for (size_t k = 0; k < r.n; k++)
 				h_venv__add(&pr, norm, h_venv__kind(r.v[k].kind), r.v[k].path);
 			installed_report_free(&r);

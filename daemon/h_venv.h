@@ -10,6 +10,8 @@
 
 /* Accessors of the private request state (h_install.c). */
 const char *h_venv__path(void *arg);
+/* The venv directory the client passed open (system mode), -1: none. */
+int h_venv__bind_fd(void *arg);
 char **h_venv__items(void *arg, size_t *n);
 struct msg_map *h_venv__out(void *arg);
 void h_venv__set_rc(void *arg, int rc, const struct err *e);

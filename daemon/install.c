@@ -193,7 +193,8 @@ int install_run(const struct install_env *env, const struct install_opts *o,
 
 	memset(&facts, 0, sizeof(facts));
 	res->mode_used = o->mode;
-	if ((rc = venv_open(o->venv, &v, err)) < 0)
+	if ((rc = venv_open(o->venv, &v, err)) < 0 ||
+	    (o->bind_fd >= 0 && (rc = venv_bind(&v, o->bind_fd, err)) < 0))
 		goto out;
 	if (env->progress)
 		env->progress(env->progress_arg, "lock", 0, 0);
@@ -202,11 +203,11 @@ int install_run(const struct install_env *env, const struct install_opts *o,
 	if ((rc = install_facts(env->catalog, v.python, v.path, &facts, err)) < 0)
 		goto out;
 	have_facts = 1;
-	install_stash_recover(v.path, &facts, res); /* a crashed install first (even dry runs) */
-	installed_uninstall_recover(&facts);	    /* and a crashed uninstall */
+	install_stash_recover(&v.at, &facts, res);  /* a crashed install first (even dry runs) */
+	installed_uninstall_recover(&v.at, &facts); /* and a crashed uninstall */
 	if ((rc = tags_for_interp(&facts, &tags, err)) < 0)
 		goto out;
-	if ((rc = installed_scan(&facts, &il, err)) < 0)
+	if ((rc = installed_scan(&v.at, &facts, &il, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < o->n_wheels; i++) {
 		ws[i].path = o->wheels[i];
@@ -236,8 +237,8 @@ int install_run(const struct install_env *env, const struct install_opts *o,
 			install_line_add(res, '+', w->ing.wheel.norm_name, w->ing.wheel.version);
 			continue;
 		}
-		rc = install__one_wheel(env, o, &facts, &il, w->old, w->path, &w->ing.wheel, &w->wn,
-					res, err);
+		rc = install__one_wheel(env, &v.at, o, &facts, &il, w->old, w->path, &w->ing.wheel,
+					&w->wn, res, err);
 		if (rc < 0)
 			goto out;
 		res->installed++;

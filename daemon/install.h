@@ -28,6 +28,7 @@
 #include "layout.h"
 #include "store.h"
 #include "strbuf.h"
+#include "venv_at.h"
 
 struct cache;
 
@@ -65,6 +66,9 @@ struct install_opts {
 	size_t n_wheels;
 	enum install_mode mode; /* requested */
 	bool reinstall, dry_run;
+	/* System mode: the venv directory the client passed open; the venv opened by
+	   path must be that directory (venv_bind). -1: none (per-user mode). */
+	int bind_fd;
 };
 
 /* One line of output: '+' installed, '-' removed (replaced), '=' skipped (already there). */
@@ -106,11 +110,14 @@ int install_facts(struct catalog *cat, const char *python, const char *venv_dir,
 struct installed_list;
 struct installed_dist;
 struct wheel_name;
-/* Install one ingested, compatible wheel, replacing old (when given) atomically. */
-int install__one_wheel(const struct install_env *env, const struct install_opts *o,
-		       const struct interp_facts *f, struct installed_list *il,
-		       const struct installed_dist *old, const char *path,
-		       const struct catalog_wheel *w, const struct wheel_name *wn,
+/*
+ * Install one ingested, compatible wheel, replacing old (when given)
+ * atomically. Every file operation is beneath the venv directory at.
+ */
+int install__one_wheel(const struct install_env *env, const struct vat *at,
+		       const struct install_opts *o, const struct interp_facts *f,
+		       struct installed_list *il, const struct installed_dist *old,
+		       const char *path, const struct catalog_wheel *w, const struct wheel_name *wn,
 		       struct install_result *res, struct err *err);
 
 /* ---- materialization (install_link.c) ---- */
@@ -131,6 +138,7 @@ struct install_file {
 /* Shared state of linking one wheel's files. */
 struct install_link {
 	const struct install_env *env;
+	const struct vat *at;	   /* the venv: every directory is opened beneath it */
 	enum install_mode mode;	   /* current mode; hardlink may become copy */
 	atomic_int fell_back;	   /* 1 once hardlinking fell back to copying */
 	char fallback_reason[160]; /* set by whoever fell back first */
@@ -144,13 +152,13 @@ struct install_link {
 };
 
 /* Create the parent directories of every file (each once). */
-int install_mkdirs(struct install_file *files, size_t n, struct err *err);
+int install_mkdirs(const struct vat *at, struct install_file *files, size_t n, struct err *err);
 /* Link/copy/rewrite every file with m != NULL, spread over threads for large sets. */
 int install_link_files(struct install_link *lk, struct install_file *files, size_t n,
 		       struct err *err);
 /* Write bytes as a new file at dest (replacing atomically), mode 0644/0755. */
-int install_write_file(const char *dest, const void *data, size_t len, int exec, int *existed,
-		       struct err *err);
+int install_write_file(const struct vat *at, const char *dest, const void *data, size_t len,
+		       int exec, int *existed, struct err *err);
 
 /* ---- generated files (install_gen.c) ---- */
 
@@ -163,7 +171,8 @@ void install_record(struct install_file *files, size_t n, const char *record_pat
 /* ---- upgrade stash (install_stash.c) ---- */
 
 struct install_stash {
-	char *dir; /* <venv>/.whlc-stash-XXXXXX, NULL when nothing stashed */
+	const struct vat *at; /* the venv */
+	char *dir;	      /* <venv>/.whlc-stash-XXXXXX, NULL when nothing stashed */
 	size_t n;
 	char **orig;   /* absolute original paths */
 	char *stashed; /* per path: 1 when moved into the stash */
@@ -175,7 +184,7 @@ struct install_stash {
  * marker: the new dist-info's final path (its existence = committed);
  * created: every file the install will create outside its temporary dist-info.
  */
-int install_stash_begin(const char *venv, const char *marker, char **paths, size_t n,
+int install_stash_begin(const struct vat *at, const char *marker, char **paths, size_t n,
 			char **created, size_t n_created, struct install_stash *s, struct err *err);
 /* Delete the stash (the new version is in place). */
 void install_stash_commit(struct install_stash *s);
@@ -187,9 +196,9 @@ int install_stash_rollback(struct install_stash *s, struct err *err);
  * moved files restored), temporary dist-infos removed. f may be NULL (then
  * only moved files are restored).
  */
-void install_stash_recover(const char *venv, const struct interp_facts *f,
+void install_stash_recover(const struct vat *at, const struct interp_facts *f,
 			   struct install_result *r);
 /* Remove a directory tree whlc made (stash, temporary dist-info). */
-void install__remove_tree(const char *path);
+void install__remove_tree(const struct vat *at, const char *path);
 
 #endif

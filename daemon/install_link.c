@@ -23,24 +23,6 @@
 /* Largest `.data/scripts` file read into memory for a `#!python` rewrite. */
 #define INSTALL_SCRIPT_MAX (64u << 20)
 
-/* Create dir and its missing parents (mode 0755); EEXIST is fine. */
-static int install__mkdir_p(char *dir)
-{
-	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	char *s = strrchr(dir, '/');
-	if (s == NULL || s == dir)
-		return -ENOENT;
-	*s = '\0';
-	int rc = install__mkdir_p(dir);
-	*s = '/';
-	if (rc < 0)
-		return rc;
-	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -errno;
-}
-
 /* Sort helper for strings. */
 static int install__strcmp(const void *a, const void *b)
 {
@@ -48,7 +30,7 @@ static int install__strcmp(const void *a, const void *b)
 }
 
 /* Create the parent directories of every file, each once. */
-int install_mkdirs(struct install_file *files, size_t n, struct err *err)
+int install_mkdirs(const struct vat *at, struct install_file *files, size_t n, struct err *err)
 {
 	char **dirs = xcalloc(n ? n : 1, sizeof(*dirs));
 	size_t nd = 0;
@@ -66,10 +48,9 @@ int install_mkdirs(struct install_file *files, size_t n, struct err *err)
 	for (size_t i = 0; i < nd; i++) {
 		if (i && !strcmp(dirs[i], dirs[i - 1]))
 			continue;
-		int r = install__mkdir_p(dirs[i]);
+		int r = vat_mkdirs(at, dirs[i]);
 		if (r < 0 && rc == 0)
-			rc = err_set(err, r, "cannot create directory %s: %s", dirs[i],
-				     strerror(-r));
+			rc = vat_err(at, err, r, "cannot create directory", dirs[i]);
 	}
 	for (size_t i = 0; i < nd; i++)
 		free(dirs[i]);
@@ -187,19 +168,16 @@ static int install__copy_fd(int src, int dst, uint64_t size, int clone_only)
 }
 
 /* Write bytes as a new file at dest (replacing an existing one by rename). */
-int install_write_file(const char *dest, const void *data, size_t len, int exec, int *existed,
-		       struct err *err)
+int install_write_file(const struct vat *at, const char *dest, const void *data, size_t len,
+		       int exec, int *existed, struct err *err)
 {
-	const char *slash = strrchr(dest, '/');
-	char *dir = xstrndup(dest, (size_t)(slash - dest));
+	const char *base;
 	char tmp[64];
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd, rc, ex = 0;
+	int dfd = vat_openparent(at, dest, &base), fd, rc, ex = 0;
 
-	free(dir);
 	if (dfd < 0)
-		return err_set(err, -errno, "cannot open the directory of %s: %s", dest,
-			       strerror(errno));
-	fd = install__create(dfd, slash + 1, exec, tmp, &ex);
+		return vat_err(at, err, dfd, "cannot open the directory of", dest);
+	fd = install__create(dfd, base, exec, tmp, &ex);
 	if (fd < 0) {
 		close(dfd);
 		return err_set(err, fd, "cannot create %s: %s", dest, strerror(-fd));
@@ -207,9 +185,9 @@ int install_write_file(const char *dest, const void *data, size_t len, int exec,
 	rc = install__write_all(fd, data, len);
 	if (rc < 0) {
 		close(fd);
-		tmp[0] ? unlinkat(dfd, tmp, 0) : unlinkat(dfd, slash + 1, 0);
+		tmp[0] ? unlinkat(dfd, tmp, 0) : unlinkat(dfd, base, 0);
 	} else {
-		rc = install__finish(dfd, slash + 1, fd, exec, tmp);
+		rc = install__finish(dfd, base, fd, exec, tmp);
 	}
 	close(dfd);
 	if (existed)
@@ -225,6 +203,15 @@ static void install__fail(struct install_link *lk, int code, const char *fmt, co
 	if (lk->rc == 0)
 		lk->rc = err_set(&lk->err, code, fmt, a, b);
 	pthread_mutex_unlock(&lk->mu);
+}
+
+/* Record that the directory of a file could not be opened beneath the venv. */
+static void install__fail_dir(struct install_link *lk, int code, const char *dest)
+{
+	char why[256];
+
+	install__fail(lk, code, "cannot open the directory of %s: %s", dest,
+		      vat_strerror(lk->at, code, why));
 }
 
 /* Hardlinking is impossible here: copy from now on, and say why once. */
@@ -426,14 +413,12 @@ static void *install__chunk_run(void *arg)
 		if (f->m == NULL)
 			continue;
 		if (dfd < 0 || dl != curlen || strncmp(cur, f->dest, dl) != 0) {
-			char *dir = xstrndup(f->dest, dl);
+			const char *base;
 			if (dfd >= 0)
 				close(dfd);
-			dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			free(dir);
+			dfd = vat_openparent(lk->at, f->dest, &base);
 			if (dfd < 0) {
-				install__fail(lk, -errno, "cannot open the directory of %s (%s)",
-					      f->dest, strerror(errno));
+				install__fail_dir(lk, dfd, f->dest);
 				break;
 			}
 			cur = f->dest;

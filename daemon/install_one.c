@@ -24,6 +24,7 @@
 
 /* Everything about one distribution being installed. */
 struct install__job {
+	const struct vat *at; /* the venv: every file operation is beneath it */
 	struct layout layout;
 	struct catalog_plan plan;
 	struct launchers launchers;
@@ -203,7 +204,7 @@ static int install__gen(struct install__job *j, const char *dest, const char *re
 	fl->record_path = xstrdup(record_path);
 	hash_sha256(data, len, fl->sha256);
 	fl->size = (int64_t)len;
-	return install_write_file(dest, data, len, exec, &fl->existed, err);
+	return install_write_file(j->at, dest, data, len, exec, &fl->existed, err);
 }
 
 /* Launchers, INSTALLER, REQUESTED, direct_url.json, then RECORD (all into the temp dist-info). */
@@ -241,7 +242,7 @@ static int install__generated(const struct catalog_wheel *w, const char *path,
 		rp = xasprintf("%s/RECORD", w->dist_info);
 		install_record(j->files, j->n, rp, &sb);
 		dest = xasprintf("%s/RECORD", j->tmp_di);
-		rc = install_write_file(dest, sb.buf, sb.len, 0, NULL, err);
+		rc = install_write_file(j->at, dest, sb.buf, sb.len, 0, NULL, err);
 		free(dest);
 		free(rp);
 	}
@@ -263,7 +264,7 @@ static void install__collisions(const struct interp_facts *f, const struct insta
 		const struct installed_dist *o = &il->v[d];
 		struct installed_plan p;
 		struct err e;
-		if (o == old || installed_plan_uninstall(f, o, &p, &e) < 0)
+		if (o == old || installed_plan_uninstall(j->at, f, o, &p, &e) < 0)
 			continue;
 		for (size_t i = 0; i < j->n; i++) {
 			if (!j->files[i].existed)
@@ -316,10 +317,10 @@ static void install__undo(const struct interp_facts *f, struct install__job *j)
 		if ((!j->files[i].existed || j->files[i].stashed) &&
 		    !install__in_tmp(j, j->files[i].dest))
 			p.paths[p.n++] = j->files[i].dest;
-	installed_execute(f, &p, &e);
+	installed_execute(j->at, f, &p, &e);
 	free(p.paths);
 	if (j->tmp_di_made)
-		install__remove_tree(j->tmp_di);
+		install__remove_tree(j->at, j->tmp_di);
 }
 
 /* The launchers' destinations (malloc'd array of malloc'd paths). */
@@ -335,8 +336,9 @@ static char **install__launcher_dests(const struct install__job *j)
  * Files already in the venv where this install will put one, that are not
  * the old version's (sorted old paths): another distribution's, or stray.
  * They go into the stash with the old version so a rollback brings them
- * back. A directory that does not exist holds none: one stat per directory
- * for a fresh install, an lstat per file only where directories exist.
+ * back. A directory that does not exist holds none: one open (beneath the
+ * venv) per directory for a fresh install, an fstatat per file only where
+ * directories exist.
  */
 static void install__find_collisions(struct install__job *j, char **ldest, char **old, size_t nold)
 {
@@ -348,12 +350,16 @@ static void install__find_collisions(struct install__job *j, char **ldest, char 
 	   locked), so a new package's subdirectories cost no stat each. */
 	char *missing = NULL;
 	size_t mlen = 0;
+	struct vat_cache pc = VAT_CACHE_INIT;
+	int pfd = -1;
+	const char *base = NULL;
 
 	for (size_t i = 0; i < j->n + j->launchers.n; i++) {
 		const char *dest = i < j->n ? j->files[i].dest : ldest[i - j->n];
 		const char *slash = strrchr(dest, '/');
 		size_t dl = (size_t)(slash - dest);
 		struct stat st;
+		base = slash + 1;
 		if (i < j->n && install__in_tmp(j, dest))
 			continue;
 		if (nold && bsearch(&dest, old, nold, sizeof(char *), install__cmpstr))
@@ -366,17 +372,18 @@ static void install__find_collisions(struct install__job *j, char **ldest, char 
 				cur_exists = 0;
 				continue;
 			}
-			char *dir = xstrndup(dest, dl);
-			cur_exists = stat(dir, &st) == 0;
-			if (!cur_exists && errno == ENOENT) {
+			pfd = vat_cache_parent(j->at, &pc, dest, &base);
+			cur_exists = pfd >= 0;
+			if (pfd == -ENOENT) {
 				free(missing);
-				missing = dir;
+				missing = xstrndup(dest, dl);
 				mlen = dl;
-			} else {
-				free(dir);
 			}
 		}
-		if (!cur_exists || lstat(dest, &st) < 0 || S_ISDIR(st.st_mode))
+		/* A directory leading outside the venv holds nothing of ours: install_mkdirs
+		 * reports it. */
+		if (!cur_exists || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    S_ISDIR(st.st_mode))
 			continue;
 		if (j->ncoll == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -385,6 +392,7 @@ static void install__find_collisions(struct install__job *j, char **ldest, char 
 		j->coll[j->ncoll++] = xstrdup(dest);
 	}
 	free(missing);
+	vat_cache_close(&pc);
 	if (j->ncoll > 1)
 		qsort(j->coll, j->ncoll, sizeof(*j->coll), install__cmpstr);
 }
@@ -427,7 +435,7 @@ static int install__begin(const struct install_opts *o, struct install__job *j,
 			created[nc++] = j->files[i].dest;
 	for (size_t i = 0; i < j->launchers.n; i++)
 		created[nc++] = ldest[i];
-	rc = install_stash_begin(o->venv, j->final_di, moved, nm, created, nc, stash, err);
+	rc = install_stash_begin(j->at, j->final_di, moved, nm, created, nc, stash, err);
 	for (size_t i = 0; i < j->launchers.n; i++)
 		free(ldest[i]);
 	free(ldest);
@@ -521,11 +529,28 @@ static void install__account(const struct install_env *env, const struct install
 	catalog_release(env->catalog, cc);
 }
 
+/*
+ * In the site dir, beneath the venv: mkdir tmp (to == NULL), or rename tmp to
+ * `to` (the commit of a dist-info). 0 or -errno.
+ */
+static int install__site_op(const struct vat *at, const char *tmp, const char *to)
+{
+	const char *base, *tobase = to ? strrchr(to, '/') + 1 : NULL;
+	int sfd = vat_openparent(at, tmp, &base), rc;
+
+	if (sfd < 0)
+		return sfd;
+	rc = to ? renameat(sfd, base, sfd, tobase) : mkdirat(sfd, base, 0755);
+	rc = rc < 0 ? -errno : 0;
+	close(sfd);
+	return rc;
+}
+
 /* Install one wheel (already ingested and checked), replacing old when given. */
-int install__one_wheel(const struct install_env *env, const struct install_opts *o,
-		       const struct interp_facts *f, struct installed_list *il,
-		       const struct installed_dist *old, const char *path,
-		       const struct catalog_wheel *w, const struct wheel_name *wn,
+int install__one_wheel(const struct install_env *env, const struct vat *at,
+		       const struct install_opts *o, const struct interp_facts *f,
+		       struct installed_list *il, const struct installed_dist *old,
+		       const char *path, const struct catalog_wheel *w, const struct wheel_name *wn,
 		       struct install_result *res, struct err *err)
 {
 	struct install__job j;
@@ -538,6 +563,7 @@ int install__one_wheel(const struct install_env *env, const struct install_opts 
 	int64_t wid = w->id;
 
 	memset(&j, 0, sizeof(j));
+	j.at = at;
 	for (char *c = hname; *c; c++)
 		if (*c == '_')
 			*c = '-';
@@ -562,7 +588,7 @@ int install__one_wheel(const struct install_env *env, const struct install_opts 
 	/* The old version and overwritten files go aside first; from here on a failure rolls
 	 * back, and a crash is undone by the next operation on the venv. */
 	if (old) {
-		if ((rc = installed_plan_uninstall(f, old, &up, err)) < 0)
+		if ((rc = installed_plan_uninstall(at, f, old, &up, err)) < 0)
 			goto out_free;
 		for (size_t i = 0; i < up.nrefused; i++)
 			install_warn(res, "%s %s: RECORD names %s outside the venv: left alone",
@@ -576,17 +602,18 @@ int install__one_wheel(const struct install_env *env, const struct install_opts 
 	stashed = 1;
 	if (old) {
 		struct err e2;
-		installed_execute(f, &up, &e2); /* files are gone: drops pycs, prunes dirs */
+		installed_execute(at, f, &up, &e2); /* files are gone: drops pycs, prunes dirs */
 	}
-	if (mkdir(j.tmp_di, 0755) < 0) {
-		rc = err_set(err, -errno, "cannot create %s: %s", j.tmp_di, strerror(errno));
+	if ((rc = install__site_op(at, j.tmp_di, NULL)) < 0) {
+		vat_err(at, err, rc, "cannot create", j.tmp_di);
 		goto fail;
 	}
 	j.tmp_di_made = 1;
-	if ((rc = install_mkdirs(j.files, j.n, err)) < 0)
+	if ((rc = install_mkdirs(at, j.files, j.n, err)) < 0)
 		goto fail;
 	memset(&lk, 0, sizeof(lk));
 	lk.env = env;
+	lk.at = at;
 	lk.mode = o->mode;
 	lk.executable = f->executable;
 	pthread_mutex_init(&lk.mu, NULL);
@@ -608,9 +635,8 @@ int install__one_wheel(const struct install_env *env, const struct install_opts 
 		err_set(err, rc, "%s: failure point install-before-commit", w->filename);
 		goto fail;
 	}
-	if (rename(j.tmp_di, j.final_di) < 0) {
-		rc = err_set(err, -errno, "cannot move %s into place: %s", j.final_di,
-			     strerror(errno));
+	if ((rc = install__site_op(at, j.tmp_di, j.final_di)) < 0) {
+		vat_err(at, err, rc, "cannot move into place", j.final_di);
 		goto fail;
 	}
 	j.tmp_di_made = 0;

@@ -29,50 +29,35 @@
 
 #include "install.h"
 #include "installed.h"
+#include "venv_at.h"
 #include "xalloc.h"
 
 #define INSTALL_JOURNAL_MAX (256u << 20)
 /* Suffix of a committed stash being removed. */
 #define INSTALL_STASH_DONE ".done"
 
-/* mkdir -p of the parent of path. */
-static void install__mkparent(const char *path)
+/* mkdir -p of the parent of path, beneath the venv. */
+static void install__mkparent(const struct vat *at, const char *path)
 {
 	char *d = xstrdup(path);
 	char *s = strrchr(d, '/');
 	if (s && s != d) {
 		*s = '\0';
-		if (mkdir(d, 0755) < 0 && errno == ENOENT) {
-			install__mkparent(d);
-			mkdir(d, 0755);
-		}
+		vat_mkdirs(at, d);
 	}
 	free(d);
 }
 
-/* Remove a directory tree (stash and temporary dist-info dirs: made by us, shallow). */
-static void install__rmtree(const char *path, int depth)
+/* Remove a directory tree whlc made (stash, temporary dist-info), beneath the venv. */
+static void install__rmtree(const struct vat *at, const char *path)
 {
-	DIR *d = opendir(path);
-	struct dirent *de;
+	const char *base;
+	int pfd = vat_openparent(at, path, &base);
 
-	if (d == NULL) {
-		unlink(path);
+	if (pfd < 0)
 		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		char *p = xasprintf("%s/%s", path, de->d_name);
-		struct stat st;
-		if (depth < 32 && lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			install__rmtree(p, depth + 1);
-		else
-			unlink(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(path);
+	installed_remove_tree_at(pfd, base);
+	close(pfd);
 }
 
 /*
@@ -80,12 +65,17 @@ static void install__rmtree(const char *path, int depth)
  * during the removal must not leave a stash whose journal is gone and whose
  * files then look unrecoverable.
  */
-static void install__retire(const char *dir)
+static void install__retire(const struct vat *at, const char *dir)
 {
-	char *done = xasprintf("%s" INSTALL_STASH_DONE, dir);
+	const char *base;
+	int pfd = vat_openparent(at, dir, &base);
 
-	install__rmtree(rename(dir, done) == 0 ? done : dir, 0);
+	if (pfd < 0)
+		return;
+	char *done = xasprintf("%s" INSTALL_STASH_DONE, base);
+	installed_remove_tree_at(pfd, renameat(pfd, base, pfd, done) == 0 ? done : base);
 	free(done);
+	close(pfd);
 }
 
 /* Write a NUL-terminated string list. */
@@ -104,16 +94,19 @@ static void install__jlist(FILE *f, char **v, size_t n)
  * wheel on the warm path. A killed daemon loses nothing either way: the page
  * cache holds the journal.
  */
-static int install__journal(const char *dir, const char *marker, char **paths, size_t n,
-			    char **created, size_t nc, int durable)
+static int install__journal(int sfd, const char *marker, char **paths, size_t n, char **created,
+			    size_t nc, int durable)
 {
-	char *jp = xasprintf("%s/journal", dir);
-	FILE *f = fopen(jp, "wbx");
+	int fd = openat(sfd, "journal", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
 	int rc = 0;
 
-	free(jp);
-	if (f == NULL)
-		return -errno;
+	if (f == NULL) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
 	fwrite(marker, 1, strlen(marker) + 1, f);
 	install__jlist(f, paths, n);
 	fputc('\0', f);
@@ -124,30 +117,26 @@ static int install__journal(const char *dir, const char *marker, char **paths, s
 		rc = -errno;
 	if (fclose(f) != 0 && rc == 0)
 		rc = -errno;
-	int dfd = rc == 0 && durable ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	if (rc == 0 && durable)
+		fsync(sfd);
 	return rc;
 }
 
 /* Journal, then move paths into a new stash dir inside venv. */
-int install_stash_begin(const char *venv, const char *marker, char **paths, size_t n,
+int install_stash_begin(const struct vat *at, const char *marker, char **paths, size_t n,
 			char **created, size_t n_created, struct install_stash *s, struct err *err)
 {
-	char *tmpl = xasprintf("%s/.whlc-stash-XXXXXX", venv);
-	int rc;
+	char name[64];
+	int rc, dfd;
 
-	if (mkdtemp(tmpl) == NULL) {
-		rc = err_set(err, -errno, "cannot create a stash directory in %s: %s", venv,
-			     strerror(errno));
-		free(tmpl);
-		s->dir = NULL;
-		return rc;
-	}
-	rc = install__journal(tmpl, marker, paths, n, created, n_created, n > 0);
-	s->dir = tmpl;
+	s->at = at;
+	s->dir = NULL;
+	if ((rc = vat_mkdtemp(at, ".whlc-stash-", name)) < 0)
+		return err_set(err, rc, "cannot create a stash directory in %s: %s", at->path,
+			       strerror(-rc));
+	s->dir = xasprintf("%s/%s", at->plen ? at->path : "", name);
+	dfd = openat(at->root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	rc = dfd < 0 ? -errno : install__journal(dfd, marker, paths, n, created, n_created, n > 0);
 	s->n = n;
 	s->orig = xcalloc(n ? n : 1, sizeof(*s->orig));
 	s->stashed = xcalloc(n ? n : 1, 1);
@@ -155,27 +144,33 @@ int install_stash_begin(const char *venv, const char *marker, char **paths, size
 		s->orig[i] = xstrdup(paths[i]);
 	if (rc < 0)
 		goto fail_journal;
-	int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Paths come sorted by directory mostly: one openat2 per directory. */
+	struct vat_cache pc = VAT_CACHE_INIT;
 	for (size_t i = 0; i < n; i++) {
 		char dst[64];
+		const char *base;
 		snprintf(dst, sizeof(dst), "%zu", i);
-		int r = dfd < 0 ? -1 : renameat(AT_FDCWD, paths[i], dfd, dst);
-		int e = errno;
-		if (r == 0) {
+		int pfd = vat_cache_parent(at, &pc, paths[i], &base);
+		int e = pfd < 0 ? -pfd : renameat(pfd, base, dfd, dst) == 0 ? 0 : errno;
+		if (e == 0) {
 			s->stashed[i] = 1;
 		} else if (e != ENOENT) {
-			rc = err_set(err, -e, "cannot move %s aside: %s", paths[i], strerror(e));
+			char why[256];
+			rc = err_set(err, -e, "cannot move %s aside: %s", paths[i],
+				     vat_strerror(at, -e, why));
 			struct err e2;
-			if (dfd >= 0)
-				close(dfd);
+			vat_cache_close(&pc);
+			close(dfd);
 			install_stash_rollback(s, &e2);
 			return rc;
 		}
 	}
-	if (dfd >= 0)
-		close(dfd);
+	vat_cache_close(&pc);
+	close(dfd);
 	return 0;
 fail_journal:
+	if (dfd >= 0)
+		close(dfd);
 	err_set(err, rc, "cannot write the install journal in %s: %s", s->dir, strerror(-rc));
 	install_stash_commit(s);
 	return rc;
@@ -196,25 +191,45 @@ static void install__stash_free(struct install_stash *s)
 void install_stash_commit(struct install_stash *s)
 {
 	if (s->dir)
-		install__retire(s->dir);
+		install__retire(s->at, s->dir);
 	install__stash_free(s);
 }
 
 /* Move every stashed file back. */
 int install_stash_rollback(struct install_stash *s, struct err *err)
 {
-	int rc = 0;
+	int rc = 0, sfd = -1;
+	const char *sbase;
 
 	for (size_t i = 0; i < s->n; i++) {
 		if (!s->stashed[i])
 			continue;
-		char *src = xasprintf("%s/%zu", s->dir, i);
-		install__mkparent(s->orig[i]);
-		if (rename(src, s->orig[i]) < 0 && rc == 0)
-			rc = err_set(err, -errno, "cannot restore %s from %s: %s", s->orig[i], src,
-				     strerror(errno));
-		free(src);
+		if (sfd < 0) {
+			int pfd = vat_openparent(s->at, s->dir, &sbase);
+			sfd = pfd < 0 ? pfd
+				      : openat(pfd, sbase,
+					       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (pfd >= 0)
+				close(pfd);
+		}
+		char src[32], why[256];
+		const char *base;
+		snprintf(src, sizeof(src), "%zu", i);
+		install__mkparent(s->at, s->orig[i]);
+		int pfd = vat_openparent(s->at, s->orig[i], &base);
+		int r = sfd < 0 || pfd < 0		     ? -EBADF
+			: renameat(sfd, src, pfd, base) == 0 ? 0
+							     : -errno;
+		if (pfd < 0)
+			r = pfd;
+		else
+			close(pfd);
+		if (r < 0 && rc == 0)
+			rc = err_set(err, r, "cannot restore %s from %s/%s: %s", s->orig[i], s->dir,
+				     src, vat_strerror(s->at, r, why));
 	}
+	if (sfd >= 0)
+		close(sfd);
 	if (rc == 0)
 		install_stash_commit(s);
 	else
@@ -223,9 +238,10 @@ int install_stash_rollback(struct install_stash *s, struct err *err)
 }
 
 /* 1 when a stash dir holds nothing but its journal. */
-static int install__only_journal(const char *dir)
+static int install__only_journal(int sfd)
 {
-	DIR *d = opendir(dir);
+	int fd = openat(sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
 	int only = d != NULL;
 
@@ -235,6 +251,8 @@ static int install__only_journal(const char *dir)
 			only = 0;
 	if (d)
 		closedir(d);
+	else if (fd >= 0)
+		close(fd);
 	return only;
 }
 
@@ -245,8 +263,8 @@ static int install__cmpstr(const void *a, const void *b)
 }
 
 /* Undo an uncommitted install from its journal: created files out, moved files back. */
-static void install__undo_journal(const char *dir, const struct interp_facts *f, char *buf,
-				  size_t len)
+static void install__undo_journal(const struct vat *at, int sfd, const struct interp_facts *f,
+				  char *buf, size_t len)
 {
 	const char *end = buf + len, *p = buf + strlen(buf) + 1;
 	char **moved = NULL;
@@ -266,31 +284,42 @@ static void install__undo_journal(const char *dir, const struct interp_facts *f,
 		if (*p && !bsearch(&p, moved, nm, sizeof(*moved), install__cmpstr))
 			plan.paths[plan.n++] = (char *)p;
 	if (f && plan.n)
-		installed_execute(f, &plan, &e); /* contained in the venv, drops pycs, prunes */
+		installed_execute(at, f, &plan, &e); /* contained in the venv, drops pycs, prunes */
 	free(plan.paths);
 	free(moved);
 	i = 0;
 	for (p = buf + strlen(buf) + 1; p < end && *p; p += strlen(p) + 1, i++) {
-		char *src = xasprintf("%s/%zu", dir, i);
-		if (faccessat(AT_FDCWD, src, F_OK, AT_EACCESS) == 0) {
-			install__mkparent(p);
-			rename(src, p);
+		char src[32];
+		struct stat st;
+		const char *base;
+		snprintf(src, sizeof(src), "%zu", i);
+		if (fstatat(sfd, src, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		/* Journal paths are the user's bytes: only ever beneath the venv. */
+		install__mkparent(at, p);
+		int pfd = vat_openparent(at, p, &base);
+		if (pfd >= 0) {
+			renameat(sfd, src, pfd, base);
+			close(pfd);
 		}
-		free(src);
 	}
 }
 
 /* Roll back (or finish) one stash left by a killed daemon. */
-static void install__recover_one(const char *dir, const struct interp_facts *f,
-				 struct install_result *r)
+static void install__recover_one(const struct vat *at, const char *name,
+				 const struct interp_facts *f, struct install_result *r)
 {
-	char *jp = xasprintf("%s/journal", dir);
-	int fd = open(jp, O_RDONLY | O_CLOEXEC);
+	char *dir = xasprintf("%s/%s", at->plen ? at->path : "", name);
+	int sfd = openat(at->root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = sfd < 0 ? -1 : openat(sfd, "journal", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
 
-	free(jp);
+	if (sfd < 0) { /* not a directory (planted?): not ours to read */
+		free(dir);
+		return;
+	}
 	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 &&
 	    (uint64_t)st.st_size < INSTALL_JOURNAL_MAX) {
 		buf = xmalloc((size_t)st.st_size + 1);
@@ -302,76 +331,89 @@ static void install__recover_one(const char *dir, const struct interp_facts *f,
 		close(fd);
 	if (buf == NULL || len == 0 || buf[len - 1] != '\0') {
 		/* Killed while writing the journal: nothing was moved yet. */
-		if (install__only_journal(dir))
-			install__rmtree(dir, 0);
+		if (install__only_journal(sfd))
+			install__rmtree(at, dir);
 		else
 			install_warn(r, "%s: unreadable stash journal; left in place", dir);
 		free(buf);
+		free(dir);
+		close(sfd);
 		return;
 	}
-	const char *marker = buf;
+	const char *marker = buf, *mbase;
 	struct stat ms;
-	int committed = marker[0] && lstat(marker, &ms) == 0;
+	int mfd = marker[0] ? vat_openparent(at, marker, &mbase) : -1;
+	int committed = mfd >= 0 && fstatat(mfd, mbase, &ms, AT_SYMLINK_NOFOLLOW) == 0;
+	if (mfd >= 0)
+		close(mfd);
 	if (!committed) {
-		install__undo_journal(dir, f, buf, len);
+		install__undo_journal(at, sfd, f, buf, len);
 		install_warn(r,
 			     "completed the recovery of an install interrupted earlier: the "
 			     "previous state is restored (%s)",
 			     dir);
 	}
-	install__retire(dir);
+	close(sfd);
+	install__retire(at, dir);
 	free(buf);
+	free(dir);
 }
 
 /* Remove the temporary dist-info directories (`.whlc-tmp-*`) left in a site dir. */
-static void install__recover_tmp(const char *site)
+static void install__recover_tmp(const struct vat *at, const char *site)
 {
-	DIR *d = site ? opendir(site) : NULL;
+	int sfd = site ? vat_opendir(at, site) : -1;
+	DIR *d = sfd < 0 ? NULL : fdopendir(sfd);
 	struct dirent *de;
 
-	if (d == NULL)
+	if (d == NULL) {
+		if (sfd >= 0)
+			close(sfd);
 		return;
+	}
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
 		if (strncmp(de->d_name, ".whlc-tmp-", 10) != 0 || l < 18 ||
 		    strcmp(de->d_name + l - 8, ".partial") != 0)
 			continue;
-		char *p = xasprintf("%s/%s", site, de->d_name);
-		install__rmtree(p, 0);
-		free(p);
+		installed_remove_tree_at(sfd, de->d_name);
 	}
 	closedir(d);
 }
 
 /* Finish or undo what crashed installs left in venv (called with the venv locked). */
-void install_stash_recover(const char *venv, const struct interp_facts *f, struct install_result *r)
+void install_stash_recover(const struct vat *at, const struct interp_facts *f,
+			   struct install_result *r)
 {
-	DIR *d = opendir(venv);
+	int fd = openat(at->root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
 
-	if (d == NULL)
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name), dl = strlen(INSTALL_STASH_DONE);
 		if (strncmp(de->d_name, ".whlc-stash-", 12) != 0)
 			continue;
-		char *p = xasprintf("%s/%s", venv, de->d_name);
 		if (l > dl && strcmp(de->d_name + l - dl, INSTALL_STASH_DONE) == 0)
-			install__rmtree(p, 0); /* a committed stash whose removal was cut short */
+			/* a committed stash whose removal was cut short */
+			installed_remove_tree_at(at->root, de->d_name);
 		else
-			install__recover_one(p, f, r);
-		free(p);
+			install__recover_one(at, de->d_name, f, r);
 	}
 	closedir(d);
 	if (f) {
-		install__recover_tmp(f->purelib);
+		install__recover_tmp(at, f->purelib);
 		if (strcmp(f->platlib, f->purelib) != 0)
-			install__recover_tmp(f->platlib);
+			install__recover_tmp(at, f->platlib);
 	}
 }
 
 /* Remove a temporary dist-info directory (exposed through install_run's cleanup). */
-void install__remove_tree(const char *path)
+void install__remove_tree(const struct vat *at, const char *path)
 {
-	install__rmtree(path, 0);
+	install__rmtree(at, path);
 }

@@ -17,6 +17,7 @@
 #include "layout.h"
 #include "rfc822.h"
 #include "venv.h"
+#include "venv_at.h"
 #include "wheel_name.h"
 #include "xalloc.h"
 
@@ -53,9 +54,9 @@ static int installed__read_at(int dirfd, const char *name, size_t cap, int stric
 }
 
 /* Scan one site dir for dist-infos. */
-static void installed__scan_dir(const char *site, struct installed_list *out)
+static void installed__scan_dir(const struct vat *at, const char *site, struct installed_list *out)
 {
-	int sfd = open(site, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int sfd = vat_opendir(at, site);
 	if (sfd < 0)
 		return;
 	DIR *d = fdopendir(sfd);
@@ -101,13 +102,14 @@ static void installed__scan_dir(const char *site, struct installed_list *out)
 }
 
 /* Every dist-info in purelib and platlib. */
-int installed_scan(const struct interp_facts *f, struct installed_list *out, struct err *err)
+int installed_scan(const struct vat *at, const struct interp_facts *f, struct installed_list *out,
+		   struct err *err)
 {
 	char *pure = venv_normpath(f->purelib), *plat = venv_normpath(f->platlib);
 	memset(out, 0, sizeof(*out));
-	installed__scan_dir(pure, out);
+	installed__scan_dir(at, pure, out);
 	if (strcmp(pure, plat) != 0)
-		installed__scan_dir(plat, out);
+		installed__scan_dir(at, plat, out);
 	free(pure);
 	free(plat);
 	return 0;
@@ -135,11 +137,11 @@ const struct installed_dist *installed_find(const struct installed_list *l, cons
 }
 
 /* Open d's dist-info directory (no symlink). */
-static int installed__open_distinfo(const struct installed_dist *d)
+static int installed__open_distinfo(const struct vat *at, const struct installed_dist *d)
 {
-	int sfd = open(d->site, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int sfd = vat_opendir(at, d->site);
 	if (sfd < 0)
-		return -errno;
+		return sfd;
 	int dfd = openat(sfd, d->dist_info, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int e = errno;
 	close(sfd);
@@ -147,13 +149,15 @@ static int installed__open_distinfo(const struct installed_dist *d)
 }
 
 /* Read and parse d's RECORD. */
-int installed_read_record(const struct installed_dist *d, struct record *out, struct err *err)
+int installed_read_record(const struct vat *at, const struct installed_dist *d, struct record *out,
+			  struct err *err)
 {
-	char *buf = NULL;
+	char *buf = NULL, why[256];
 	size_t len;
-	int dfd = installed__open_distinfo(d), rc;
+	int dfd = installed__open_distinfo(at, d), rc;
 	if (dfd < 0)
-		return err_set(err, dfd, "%s/%s: %s", d->site, d->dist_info, strerror(-dfd));
+		return err_set(err, dfd, "%s/%s: %s", d->site, d->dist_info,
+			       vat_strerror(at, dfd, why));
 	rc = installed__read_at(dfd, "RECORD", INSTALLED_RECORD_MAX, 1, &buf, &len);
 	close(dfd);
 	if (rc < 0)
@@ -240,15 +244,16 @@ static void installed__collect(int dirfd, const char *prefix, int depth, struct 
 }
 
 /* Plan removing d. */
-int installed_plan_uninstall(const struct interp_facts *f, const struct installed_dist *d,
-			     struct installed_plan *out, struct err *err)
+int installed_plan_uninstall(const struct vat *at, const struct interp_facts *f,
+			     const struct installed_dist *d, struct installed_plan *out,
+			     struct err *err)
 {
 	struct record rec;
 	char *a[6];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = installed_read_record(d, &rec, err);
+	rc = installed_read_record(at, d, &rec, err);
 	if (rc == -ENOENT)
 		return err_set(err, -WHLC_ECONFLICT,
 			       "cannot remove %s %s: %s has no RECORD (it was installed by %s; "
@@ -268,7 +273,7 @@ int installed_plan_uninstall(const struct interp_facts *f, const struct installe
 		}
 	}
 	record_free(&rec);
-	int dfd = installed__open_distinfo(d);
+	int dfd = installed__open_distinfo(at, d);
 	if (dfd >= 0) {
 		char *buf = NULL;
 		size_t len;
@@ -311,15 +316,16 @@ void installed_plan_free(struct installed_plan *p)
 }
 
 /*
- * Open the parent directory of abs: the anchor is opened as is (the venv's
- * own layout, lib64 may be a symlink), every segment below it with
+ * Open the parent directory of abs: the anchor beneath the venv (the venv's
+ * own layout, lib64 may be a symlink inside it), every segment below it with
  * O_NOFOLLOW. *base points into abs at the last segment. fd or -errno.
  */
-static int installed__open_parent(const char *anchor, const char *abs, const char **base)
+static int installed__open_parent(const struct vat *at, const char *anchor, const char *abs,
+				  const char **base)
 {
-	int fd = open(anchor, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = vat_opendir(at, anchor);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	const char *p = abs + strlen(anchor) + 1;
 	for (;;) {
 		const char *e = strchr(p, '/');
@@ -387,7 +393,8 @@ static int installed__by_len_desc(const void *x, const void *y)
 }
 
 /* Execute a plan. */
-int installed_execute(const struct interp_facts *f, const struct installed_plan *p, struct err *err)
+int installed_execute(const struct vat *at, const struct interp_facts *f,
+		      const struct installed_plan *p, struct err *err)
 {
 	char *a[6];
 	char **dirs = NULL;
@@ -408,7 +415,7 @@ int installed_execute(const struct interp_facts *f, const struct installed_plan 
 			installed__push(&dirs, &nd, xstrdup(dir));
 		}
 		free(dir);
-		int fd = installed__open_parent(anchor, p->paths[i], &base);
+		int fd = installed__open_parent(at, anchor, p->paths[i], &base);
 		if (fd < 0)
 			continue; /* gone already, or a planted symlink: never followed */
 		if (unlinkat(fd, base, 0) < 0 && errno != ENOENT && rc == 0) {
@@ -435,7 +442,7 @@ int installed_execute(const struct interp_facts *f, const struct installed_plan 
 		const char *anchor = installed__anchor(a, dirs[i]), *base;
 		if (anchor == NULL)
 			continue;
-		int fd = installed__open_parent(anchor, dirs[i], &base);
+		int fd = installed__open_parent(at, anchor, dirs[i], &base);
 		if (fd >= 0) {
 			unlinkat(fd, base, AT_REMOVEDIR); /* ENOTEMPTY keeps shared dirs */
 			close(fd);
@@ -450,7 +457,7 @@ int installed_execute(const struct interp_facts *f, const struct installed_plan 
 
 #define INSTALLED_PENDING_PREFIX ".whlc-uninstall-"
 
-/* Remove what is left of a pending dist-info directory (files, then subdirectories). */
+/* Remove the tree sfd/name (files, then subdirectories), never following a symlink. */
 static void installed__rm_pending(int sfd, const char *name, int depth)
 {
 	int dfd = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -473,14 +480,21 @@ static void installed__rm_pending(int sfd, const char *name, int depth)
 	unlinkat(sfd, name, AT_REMOVEDIR);
 }
 
+/* Remove a directory tree whlc made, relative to dirfd, never following a symlink. */
+void installed_remove_tree_at(int dirfd, const char *name)
+{
+	installed__rm_pending(dirfd, name, 0);
+}
+
 /* Remove the files of pending dist-info dir pending (in site), then its RECORD and the dir. */
-static int installed__finish(const struct interp_facts *f, const char *site, const char *pending,
-			     const char *name, const char *version, struct err *err)
+static int installed__finish(const struct vat *at, const struct interp_facts *f, const char *site,
+			     const char *pending, const char *name, const char *version,
+			     struct err *err)
 {
 	struct installed_dist pd = {(char *)name, (char *)version, NULL, (char *)pending,
 				    (char *)site};
 	struct installed_plan p;
-	int rc = installed_plan_uninstall(f, &pd, &p, err);
+	int rc = installed_plan_uninstall(at, f, &pd, &p, err);
 
 	if (rc == 0) {
 		/* RECORD is what recovery reads: it stays (and keeps the pending dir from being
@@ -494,10 +508,10 @@ static int installed__finish(const struct interp_facts *f, const char *site, con
 			}
 		free(rec);
 		free(nrec);
-		rc = installed_execute(f, &p, err);
+		rc = installed_execute(at, f, &p, err);
 		installed_plan_free(&p);
 	}
-	int sfd = open(site, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int sfd = vat_opendir(at, site);
 	if (sfd >= 0) {
 		installed__rm_pending(sfd, pending, 0);
 		close(sfd);
@@ -506,41 +520,48 @@ static int installed__finish(const struct interp_facts *f, const char *site, con
 }
 
 /* Uninstall d: rename its dist-info to the pending name, then remove its files. */
-int installed_uninstall(const struct interp_facts *f, const struct installed_dist *d,
-			struct err *err)
+int installed_uninstall(const struct vat *at, const struct interp_facts *f,
+			const struct installed_dist *d, struct err *err)
 {
 	struct installed_plan p;
-	int rc = installed_plan_uninstall(f, d, &p, err); /* refuses a dist without RECORD */
+	int rc = installed_plan_uninstall(at, f, d, &p, err); /* refuses a dist without RECORD */
 
 	if (rc < 0)
 		return rc;
 	installed_plan_free(&p);
 	char *pending = xasprintf(INSTALLED_PENDING_PREFIX "%s.pending", d->dist_info);
-	int sfd = open(d->site, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int sfd = vat_opendir(at, d->site);
 	if (sfd < 0 || renameat(sfd, d->dist_info, sfd, pending) < 0) {
-		rc = err_set(err, -errno, "cannot remove %s %s: cannot rename %s/%s: %s", d->name,
-			     d->version, d->site, d->dist_info, strerror(errno));
+		char why[256];
+		rc = sfd < 0 ? sfd : -errno;
+		err_set(err, rc, "cannot remove %s %s: cannot rename %s/%s: %s", d->name,
+			d->version, d->site, d->dist_info, vat_strerror(at, rc, why));
 		if (sfd >= 0)
 			close(sfd);
 		free(pending);
 		return rc;
 	}
 	close(sfd);
-	rc = installed__finish(f, d->site, pending, d->name, d->version, err);
+	rc = installed__finish(at, f, d->site, pending, d->name, d->version, err);
 	free(pending);
 	return rc;
 }
 
 /* Finish the pending uninstalls in one site dir; how many. */
-static int installed__recover_dir(const struct interp_facts *f, const char *site)
+static int installed__recover_dir(const struct vat *at, const struct interp_facts *f,
+				  const char *site)
 {
-	DIR *d = opendir(site);
+	int sfd = vat_opendir(at, site);
+	DIR *d = sfd < 0 ? NULL : fdopendir(sfd);
 	struct dirent *de;
 	char **names = NULL;
 	size_t n = 0;
 
-	if (d == NULL)
+	if (d == NULL) {
+		if (sfd >= 0)
+			close(sfd);
 		return 0;
+	}
 	while ((de = readdir(d)) != NULL)
 		if (!strncmp(de->d_name, INSTALLED_PENDING_PREFIX,
 			     strlen(INSTALLED_PENDING_PREFIX)))
@@ -548,7 +569,7 @@ static int installed__recover_dir(const struct interp_facts *f, const char *site
 	closedir(d);
 	for (size_t i = 0; i < n; i++) {
 		struct err e = {0};
-		installed__finish(f, site, names[i], names[i], "", &e);
+		installed__finish(at, f, site, names[i], names[i], "", &e);
 		free(names[i]);
 	}
 	free(names);
@@ -556,13 +577,13 @@ static int installed__recover_dir(const struct interp_facts *f, const char *site
 }
 
 /* Finish every interrupted uninstall in purelib and platlib. */
-int installed_uninstall_recover(const struct interp_facts *f)
+int installed_uninstall_recover(const struct vat *at, const struct interp_facts *f)
 {
 	char *pure = venv_normpath(f->purelib), *plat = venv_normpath(f->platlib);
-	int n = installed__recover_dir(f, pure);
+	int n = installed__recover_dir(at, f, pure);
 
 	if (strcmp(pure, plat) != 0)
-		n += installed__recover_dir(f, plat);
+		n += installed__recover_dir(at, f, plat);
 	free(pure);
 	free(plat);
 	return n;
@@ -577,8 +598,8 @@ static void installed__issue(struct installed_report *r, enum installed_problem 
 }
 
 /* Check one row; 0 when fine, else the problem. */
-static int installed__check_row(char *const a[6], const struct installed_dist *d,
-				const struct record_row *row)
+static int installed__check_row(const struct vat *at, char *const a[6],
+				const struct installed_dist *d, const struct record_row *row)
 {
 	char *abs = installed__abs(d, row->path);
 	const char *anchor = installed__anchor(a, abs), *base;
@@ -589,7 +610,7 @@ static int installed__check_row(char *const a[6], const struct installed_dist *d
 		rc = INSTALLED_OUTSIDE;
 		goto out;
 	}
-	int dfd = installed__open_parent(anchor, abs, &base);
+	int dfd = installed__open_parent(at, anchor, abs, &base);
 	if (dfd < 0) {
 		rc = dfd == -ENOENT ? INSTALLED_MISSING : INSTALLED_NOT_REGULAR;
 		goto out;
@@ -625,13 +646,13 @@ out:
 }
 
 /* Check every RECORD row of d. */
-int installed_verify(const struct interp_facts *f, const struct installed_dist *d,
-		     struct installed_report *out, struct err *err)
+int installed_verify(const struct vat *at, const struct interp_facts *f,
+		     const struct installed_dist *d, struct installed_report *out, struct err *err)
 {
 	struct record rec;
 	char *a[6];
 	memset(out, 0, sizeof(*out));
-	int rc = installed_read_record(d, &rec, err);
+	int rc = installed_read_record(at, d, &rec, err);
 	if (rc == -ENOENT) {
 		installed__issue(out, INSTALLED_NO_RECORD, d->dist_info);
 		return 0;
@@ -640,7 +661,7 @@ int installed_verify(const struct interp_facts *f, const struct installed_dist *
 		return rc;
 	installed__anchors(f, a);
 	for (size_t i = 0; i < rec.n; i++) {
-		int k = installed__check_row(a, d, &rec.rows[i]);
+		int k = installed__check_row(at, a, d, &rec.rows[i]);
 		if (k >= 0)
 			installed__issue(out, (enum installed_problem)k, rec.rows[i].path);
 	}

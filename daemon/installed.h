@@ -8,6 +8,7 @@
 #include "err.h"
 #include "interp.h"
 #include "record.h"
+#include "venv_at.h"
 
 #define INSTALLED_RECORD_MAX   (64u << 20) /* bytes of an installed RECORD */
 #define INSTALLED_RECORD_ROWS  1000000	   /* rows of an installed RECORD */
@@ -25,14 +26,21 @@ struct installed_list {
 	struct installed_dist *v;
 };
 
+/*
+ * Every function here works beneath the venv directory at (venv_at.h): a
+ * scheme directory reached through a symlink out of the venv is refused.
+ */
+
 /* Every `*.dist-info` directory in purelib and platlib with a readable Name and Version. */
-int installed_scan(const struct interp_facts *f, struct installed_list *out, struct err *err);
+int installed_scan(const struct vat *at, const struct interp_facts *f, struct installed_list *out,
+		   struct err *err);
 void installed_list_free(struct installed_list *l);
 /* The distribution whose PEP 503 name equals name, or NULL. */
 const struct installed_dist *installed_find(const struct installed_list *l, const char *name);
 
 /* Read and parse d's RECORD; -ENOENT when it has none. */
-int installed_read_record(const struct installed_dist *d, struct record *out, struct err *err);
+int installed_read_record(const struct vat *at, const struct installed_dist *d, struct record *out,
+			  struct err *err);
 
 struct installed_plan {
 	size_t n;
@@ -48,8 +56,9 @@ struct installed_plan {
  * and every other file of the dist-info directory. No RECORD: -WHLC_ECONFLICT
  * naming INSTALLER.
  */
-int installed_plan_uninstall(const struct interp_facts *f, const struct installed_dist *d,
-			     struct installed_plan *out, struct err *err);
+int installed_plan_uninstall(const struct vat *at, const struct interp_facts *f,
+			     const struct installed_dist *d, struct installed_plan *out,
+			     struct err *err);
 void installed_plan_free(struct installed_plan *p);
 
 /*
@@ -59,8 +68,12 @@ void installed_plan_free(struct installed_plan *p);
  * directories upward, keeping non-empty ones. Missing files are fine.
  * Returns 0 or the first hard error.
  */
-int installed_execute(const struct interp_facts *f, const struct installed_plan *p,
-		      struct err *err);
+int installed_execute(const struct vat *at, const struct interp_facts *f,
+		      const struct installed_plan *p, struct err *err);
+
+/* Remove a directory tree whlc made (stash, temporary dist-info) at dirfd/name; no symlink
+ * is followed. */
+void installed_remove_tree_at(int dirfd, const char *name);
 
 /*
  * Uninstall d so that a kill at any instant leaves it installed (every file
@@ -70,10 +83,10 @@ int installed_execute(const struct interp_facts *f, const struct installed_plan 
  * directory's RECORD until the end. installed_uninstall_recover() finishes an
  * interrupted one. Returns 0 or the first error (see installed_execute).
  */
-int installed_uninstall(const struct interp_facts *f, const struct installed_dist *d,
-			struct err *err);
+int installed_uninstall(const struct vat *at, const struct interp_facts *f,
+			const struct installed_dist *d, struct err *err);
 /* Finish every interrupted uninstall of the venv (call with the venv locked); how many. */
-int installed_uninstall_recover(const struct interp_facts *f);
+int installed_uninstall_recover(const struct vat *at, const struct interp_facts *f);
 
 enum installed_problem {
 	INSTALLED_MISSING,
@@ -95,8 +108,8 @@ struct installed_report {
 };
 
 /* Check every RECORD row of d; rows with an empty hash are checked for presence only. */
-int installed_verify(const struct interp_facts *f, const struct installed_dist *d,
-		     struct installed_report *out, struct err *err);
+int installed_verify(const struct vat *at, const struct interp_facts *f,
+		     const struct installed_dist *d, struct installed_report *out, struct err *err);
 void installed_report_free(struct installed_report *r);
 const char *installed_problem_name(enum installed_problem k);
 

@@ -1,6 +1,7 @@
 /* request.c: request objects, dispatch checks, replies, progress events and thread-pool work. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "daemon.h"
 #include "proto.h"
 #include "request.h"
+#include "sysmode.h"
 #include "xalloc.h"
 
 /* A progress event encoded by any thread, waiting for the loop to send it. */
@@ -155,6 +157,15 @@ void req_start(struct conn *conn, const struct req_def *def, uint64_t id, msgpac
 	if (d->stopping) {
 		req_reply_error(req, -PROTO_ESHUTDOWN, "whlcd is shutting down; retry");
 		return;
+	}
+	if ((def->flags & REQ_ADMIN) && d->sys != NULL) {
+		char m[256];
+		if (sysmode_admin(&req->peer, def->name, m, sizeof(m)) < 0) {
+			log_info(&d->log, "conn %llu: refused: %s",
+				 (unsigned long long)conn->serial, m);
+			req_reply_error(req, -EACCES, "%s", m);
+			return;
+		}
 	}
 	def->handler(req, body != NULL ? body : &empty);
 }

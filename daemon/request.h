@@ -35,6 +35,7 @@ typedef void (*req_handler_fn)(struct req *req, const msgpack_object *body);
 /* Flags of a request definition. */
 enum {
 	REQ_TEST_ONLY = 1 << 0, /* only with whlcd --test-mode (otherwise unknown) */
+	REQ_ADMIN = 1 << 1,	/* system mode: root and the daemon's user only (sysmode_admin) */
 };
 
 /* One row of the request table (daemon/reqtable.c). */

@@ -21,6 +21,7 @@
 
 #include "conn.h"
 #include "paths.h"
+#include "reload.h"
 #include "server.h"
 
 #define SERVER_LOCK_WAIT_MS 10000
@@ -179,6 +180,18 @@ static void server__signal_cb(uv_signal_t *h, int signum)
 	daemon_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
+/* SIGHUP: re-read the configuration; a bad file keeps the current one. */
+static void server__sighup_cb(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+	struct err e;
+
+	(void)signum;
+	if (reload_config(d, &e) < 0)
+		log_error(&d->log,
+			  "SIGHUP: configuration not reloaded, keeping the current one: %s", e.msg);
+}
+
 /* Idle timer fired. */
 static void server__idle_cb(uv_timer_t *t)
 {
@@ -227,6 +240,9 @@ int server_start(struct daemon *d, struct err *e)
 	d->sigterm.data = d->sigint.data = d;
 	uv_signal_start(&d->sigterm, server__signal_cb, SIGTERM);
 	uv_signal_start(&d->sigint, server__signal_cb, SIGINT);
+	uv_signal_init(d->loop, &d->sighup);
+	d->sighup.data = d;
+	uv_signal_start(&d->sighup, server__sighup_cb, SIGHUP);
 	uv_timer_init(d->loop, &d->idle_timer);
 	d->idle_timer.data = d;
 	uv_timer_init(d->loop, &d->trim_timer);
@@ -268,6 +284,7 @@ void daemon_activity(struct daemon *d)
 		uv_close((uv_handle_t *)&d->ev_async, NULL);
 		uv_close((uv_handle_t *)&d->sigterm, NULL);
 		uv_close((uv_handle_t *)&d->sigint, NULL);
+		uv_close((uv_handle_t *)&d->sighup, NULL);
 		uv_close((uv_handle_t *)&d->idle_timer, NULL);
 		uv_close((uv_handle_t *)&d->trim_timer, NULL);
 		return;

@@ -167,6 +167,18 @@ int sysmode_peer_groups(int fd, struct peer_cred *p, char *msg, size_t msglen)
 	return 0;
 }
 
+/* May the peer run an administrative request (REQ_ADMIN)? */
+int sysmode_admin(const struct peer_cred *p, const char *what, char *msg, size_t msglen)
+{
+	if (p->uid == 0 || p->uid == geteuid())
+		return 0;
+	snprintf(msg, msglen,
+		 "%s: on the system whlcd this is for administrators (root or the daemon's user); "
+		 "uid %lu may not: it would act on every user's cache and service",
+		 what, (unsigned long)p->uid);
+	return -1;
+}
+
 /* Is the peer allowed? */
 int sysmode_allowed(const struct sysmode *s, const struct peer_cred *p, char *msg, size_t msglen)
 {
@@ -192,7 +204,8 @@ int sysmode_allowed(const struct sysmode *s, const struct peer_cred *p, char *ms
 	snprintf(msg, msglen,
 		 "user %s (uid %lu) is not allowed to use the system whlcd; an administrator "
 		 "can allow it with `allow-users = %s` (or `allow-groups = GROUP`) in %s, then "
-		 "restart whlcd; meanwhile set WHLC_SOCKET to use a per-user daemon",
+		 "reload whlcd (SIGHUP: `systemctl reload whlcd-system.service`); meanwhile set "
+		 "WHLC_SOCKET to use a per-user daemon",
 		 name, (unsigned long)p->uid, name, s->config_path);
 	return -1;
 }

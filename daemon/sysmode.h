@@ -10,7 +10,8 @@
  *   max-size     = 20G            cache size limit (bytes, or K/M/G/T suffix), reported by
  *                                 status and used by pruning
  * root and the daemon's own user are always allowed. Names are resolved when
- * the daemon starts: restart it after changing the file or adding users.
+ * the file is read: at start and on SIGHUP (daemon/reload.h), after changing
+ * the file or adding users.
  */
 #ifndef WHLC_SYSMODE_H
 #define WHLC_SYSMODE_H
@@ -49,6 +50,13 @@ void sysmode_free(struct sysmode *s);
 
 /* Read the peer's supplementary groups (SO_PEERGROUPS) into p; -1 with msg on failure. */
 int sysmode_peer_groups(int fd, struct peer_cred *p, char *msg, size_t msglen);
+
+/*
+ * 0 when the peer may run the administrative request what (stop the daemon,
+ * prune, gc or clear the shared cache): root and the daemon's own user only.
+ * Else -1 with msg.
+ */
+int sysmode_admin(const struct peer_cred *p, const char *what, char *msg, size_t msglen);
 
 /* 0 when the peer may use the daemon, else -1 with msg naming the user and the remedy. */
 int sysmode_allowed(const struct sysmode *s, const struct peer_cred *p, char *msg, size_t msglen);

@@ -6,3 +6,10 @@
 LIBWHLC_SRCS += daemon/ident.h daemon/ident.c
 WHLCD_SRCS += daemon/sysmode.h daemon/sysmode.c daemon/userfile.h daemon/userfile.c
 EXTRA_DIST += SECURITY.md
+# venv_at.c goes into libwhlc.a too: installed.c (compiled into unit tests) uses it.
+LIBWHLC_SRCS += daemon/venv_at.h daemon/venv_at.c
+WHLCD_SRCS += daemon/reload.h daemon/reload.c
+# Unit test of venv_at.c (in libwhlc.a).
+check_PROGRAMS += tests/unit/test_venv_at
+TESTS += tests/unit/test_venv_at
+tests_unit_test_venv_at_LDADD = $(WHLC_UNIT_LIBS)

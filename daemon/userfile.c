@@ -141,13 +141,15 @@ int userfile_ingest(struct req *req, const char *path, int64_t fd_index, struct 
 }
 
 /* Act as the request's peer (system mode) and check the venv descriptor. */
-int userfile_enter(struct req *req, const char *venv, int64_t venv_fd_index, struct err *e)
+int userfile_enter(struct req *req, const char *venv, int64_t venv_fd_index, int *bind_fd,
+		   struct err *e)
 {
 	struct daemon *d = req_daemon(req);
 	struct ident id;
-	struct stat a, b;
+	struct stat st;
 	int fd, rc;
 
+	*bind_fd = -1;
 	if (d->sys == NULL)
 		return 0;
 	if (venv_fd_index < 0)
@@ -158,27 +160,19 @@ int userfile_enter(struct req *req, const char *venv, int64_t venv_fd_index, str
 			       venv);
 	if ((fd = userfile__fd(req, venv_fd_index, venv, e)) < 0)
 		return fd;
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return err_set(e, -ENOTDIR, "venv %s: the descriptor passed is not a directory",
+			       venv);
 	ident_from_peer(&id, req_peer(req));
 	if ((rc = ident_enter(&id, e)) < 0)
 		return rc;
 	/*
-	 * The installer works with paths: bind them to the directory the client
-	 * opened. Both are resolved with the user's rights from here on.
+	 * The installer opens venv by path, as the user and in the daemon's mount
+	 * namespace (a link between the client's mount and the store's would be
+	 * EXDEV), then checks it is this directory (venv_bind) and works only
+	 * beneath that descriptor (venv_at.h).
 	 */
-	if (fstat(fd, &a) < 0 || stat(venv, &b) < 0) {
-		int er = errno;
-		rc = err_set(e, -er, "venv %s: %s", venv, strerror(er));
-		ident_leave();
-		return rc;
-	}
-	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino || !S_ISDIR(a.st_mode)) {
-		rc = err_set(e, -ESTALE,
-			     "venv %s: not the directory the client opened (it was moved or "
-			     "replaced); retry",
-			     venv);
-		ident_leave();
-		return rc;
-	}
+	*bind_fd = fd;
 	return 0;
 }
 

@@ -31,12 +31,14 @@ int userfile_ingest(struct req *req, const char *path, int64_t fd_index, struct 
 		    struct err *e);
 
 /*
- * System mode: make the calling worker thread act as the request's peer and,
- * when venv_fd_index >= 0, check that venv (an absolute path, resolved as the
- * user) is the directory the client passed open. Per-user mode: nothing.
- * On success call userfile_leave() when done.
+ * System mode: make the calling worker thread act as the request's peer and
+ * set *bind_fd to the venv directory the client passed open (venv_fd_index;
+ * the request's descriptor, not to be closed): the installer opens venv as
+ * the user and binds it to that directory (venv_bind). Per-user mode: nothing
+ * (*bind_fd stays -1). On success call userfile_leave() when done.
  */
-int userfile_enter(struct req *req, const char *venv, int64_t venv_fd_index, struct err *e);
+int userfile_enter(struct req *req, const char *venv, int64_t venv_fd_index, int *bind_fd,
+		   struct err *e);
 void userfile_leave(struct req *req);
 
 #endif

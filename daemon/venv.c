@@ -70,6 +70,7 @@ int venv_open(const char *path, struct venv *v, struct err *err)
 					: "");
 		goto fail;
 	}
+	vat_init(&v->at, v->dirfd, v->path);
 	if (fstatat(v->dirfd, "pyvenv.cfg", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)) {
 		rc = err_set(
 		    err, -ENOENT,
@@ -96,6 +97,21 @@ int venv_open(const char *path, struct venv *v, struct err *err)
 fail:
 	venv_close(v);
 	return rc;
+}
+
+/* Check that v is the directory the client passed open. */
+int venv_bind(const struct venv *v, int client_fd, struct err *err)
+{
+	struct stat a, b;
+
+	if (fstat(client_fd, &a) < 0 || fstat(v->dirfd, &b) < 0)
+		return err_set(err, -errno, "venv %s: %s", v->path, strerror(errno));
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino || !S_ISDIR(a.st_mode))
+		return err_set(err, -ESTALE,
+			       "venv %s: not the directory the client opened (it was moved or "
+			       "replaced); retry",
+			       v->path);
+	return 0;
 }
 
 /* Take the exclusive flock on `<venv>/.lock`. */
@@ -139,6 +155,7 @@ void venv_close(struct venv *v)
 	if (v->dirfd >= 0)
 		close(v->dirfd);
 	v->dirfd = -1;
+	v->at.root = -1;
 	free(v->path);
 	free(v->python);
 	v->path = v->python = NULL;

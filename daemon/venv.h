@@ -3,12 +3,14 @@
 #define WHLC_VENV_H
 
 #include "err.h"
+#include "venv_at.h"
 
 struct venv {
-	char *path;   /* absolute, normalized (like os.path.abspath: symlinks kept) */
-	int dirfd;    /* O_DIRECTORY|O_PATH-free fd on path, -1 when closed */
-	int lockfd;   /* `<venv>/.lock`, -1 when not locked */
-	char *python; /* `<path>/bin/python` (or bin/python3 when only that exists) */
+	char *path;    /* absolute, normalized (like os.path.abspath: symlinks kept) */
+	int dirfd;     /* O_DIRECTORY|O_PATH-free fd on path, -1 when closed */
+	int lockfd;    /* `<venv>/.lock`, -1 when not locked */
+	char *python;  /* `<path>/bin/python` (or bin/python3 when only that exists) */
+	struct vat at; /* dirfd and path: the anchor of every operation in the venv (venv_at.h) */
 };
 
 /*
@@ -24,6 +26,14 @@ char *venv_resolve(const char *opt, const char *virtual_env, const char *cwd);
  * how to create a venv.
  */
 int venv_open(const char *path, struct venv *v, struct err *err);
+
+/*
+ * Bind an opened venv to the directory a client passed open (system mode):
+ * both descriptors must be the same directory (st_dev, st_ino). Everything
+ * in the venv is then done relative to v->dirfd, so the request acts on
+ * exactly what the client opened, whatever happens to the path afterwards.
+ */
+int venv_bind(const struct venv *v, int client_fd, struct err *err);
 
 /* Take the exclusive flock on `<venv>/.lock` (the file uv uses); blocks unless nonblock. */
 int venv_lock(struct venv *v, int nonblock, struct err *err);

@@ -6,186 +6,19 @@ daemon runs as its own service user (like the `whlc` user) with only
 CAP_SETUID, CAP_SETGID and CAP_FOWNER (setpriv --ambient-caps, as systemd's
 AmbientCapabilities= does), and the clients run as users A, B and C through
 setpriv. Venvs are 0700 and owned by their users, so every refusal below is a
-refusal of the kernel's permission checks, not of root.
+refusal of the kernel's permission checks, not of root. Helpers:
+system_helpers.py.
 """
-import grp
 import hashlib
 import json
 import os
-import pwd
-import shutil
 import subprocess
 import sys
-import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from daemon import Daemon, WHLCD, wait_for  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from system_helpers import (A, B, C, PY, WHLC, WHLCD, System, as_user,  # noqa: E402
+                            install, objects_ok, site)
 from tap import main, test  # noqa: E402
-import wheelfab  # noqa: E402
-
-PY = "/usr/bin/python3"
-LIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib")
-SVC, A, B, C = "whlcsys-svc", "whlcsys-a", "whlcsys-b", "whlcsys-c"
-GROUP = "whlcsys-dev"
-CAPS = "+setuid,+setgid,+fowner"
-
-
-def ensure_group(name):
-    try:
-        grp.getgrnam(name)
-    except KeyError:
-        subprocess.run(["groupadd", "--system", name], check=True)
-
-
-def ensure_user(name, groups=()):
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        name], check=True)
-    if groups:
-        subprocess.run(["usermod", "-a", "-G", ",".join(groups), name], check=True)
-    return pwd.getpwnam(name)
-
-
-def as_user(name):
-    pw = pwd.getpwnam(name)
-    return ["setpriv", "--reuid=%d" % pw.pw_uid, "--regid=%d" % pw.pw_gid, "--init-groups"]
-
-
-class System(Daemon):
-    """A whlcd --system under a temp dir, run as the service user with three capabilities."""
-
-    def __init__(self, as_root=False):
-        super().__init__()
-        # as_root: the daemon keeps uid 0, so only its per-thread identity stands
-        # between a user and other users' files (nothing else would refuse).
-        self.as_root = as_root
-        ensure_group(GROUP)
-        self.svc = ensure_user(SVC)
-        self.users = {A: ensure_user(A), B: ensure_user(B, [GROUP]), C: ensure_user(C)}
-        self.config = os.path.join(self.dir, "config")
-        with open(self.config, "w") as f:
-            f.write("# test configuration\nallow-users = %s\nallow-groups = %s\nmax-size = 2G\n"
-                    % (A, GROUP))
-        os.makedirs(os.path.dirname(self.socket), mode=0o755)
-        os.chown(os.path.dirname(self.socket), self.svc.pw_uid, self.svc.pw_gid)
-        os.makedirs(self.cache_dir, mode=0o755)
-        os.chown(self.cache_dir, self.svc.pw_uid, self.svc.pw_gid)
-        self.homes = {}
-        for u, pw in self.users.items():
-            h = os.path.join(self.dir, "home", u)
-            os.makedirs(h)
-            os.chown(h, pw.pw_uid, pw.pw_gid)
-            os.chmod(h, 0o755)
-            self.homes[u] = h
-        os.chmod(os.path.join(self.dir, "home"), 0o755)
-
-    def start(self, *args, test_mode=False, wait=True, bind_cache=None):
-        """Start the daemon; bind_cache False/True: in a private mount namespace, with the
-        cache bind-mounted on itself when True (what systemd's ReadWritePaths= does)."""
-        pre = [] if self.as_root else [
-            "setpriv", "--reuid=%d" % self.svc.pw_uid, "--regid=%d" % self.svc.pw_gid,
-            "--init-groups", "--inh-caps=" + CAPS, "--ambient-caps=" + CAPS]
-        if self.as_root:
-            os.chown(self.cache_dir, 0, 0)
-            os.chown(os.path.dirname(self.socket), 0, 0)
-        if bind_cache is not None:
-            script = "mount --make-rprivate / && %s exec \"$@\"" % (
-                "mount --bind %s %s &&" % (self.cache_dir, self.cache_dir) if bind_cache else "")
-            pre = ["unshare", "-m", "sh", "-c", script, "sh"] + pre
-        cmd = pre + [WHLCD, "--system", "--foreground", "--socket", self.socket, "--cache-dir",
-               self.cache_dir, "--config", self.config, "--log-level", "debug"] + list(args)
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, env=self.env(), stdin=subprocess.DEVNULL, stdout=log,
-                                     stderr=log)
-        log.close()
-        wait_for(lambda: self.connectable() or self.proc.poll() is not None, 30,
-                 "whlcd --system to accept on %s" % self.socket)
-        if self.proc.poll() is not None:
-            raise AssertionError("whlcd exited with %s:\n%s" % (self.proc.returncode, self.log()))
-
-    def pids(self):
-        return [p for p in super().pids()]
-
-    def client(self, user, args, env=None):
-        e = {"HOME": self.homes[user], "WHLC_CACHE_DIR": os.path.join(self.homes[user], "c")}
-        e.update(env or {})
-        p = subprocess.run(as_user(user) + [os.path.join(os.path.dirname(WHLCD), "..", "client",
-                                                         "whlc")] + list(args),
-                           env=self.env(e), cwd=self.homes[user], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, timeout=120)
-        return p.returncode, p.stdout, p.stderr
-
-    def venv(self, user, name="venv", mode=0o700):
-        path = os.path.join(self.homes[user], name)
-        subprocess.run(as_user(user) + [PY, "-m", "venv", "--without-pip", path], check=True,
-                       cwd=self.homes[user])
-        os.chmod(path, mode)
-        return path
-
-    def wheel(self, user, name="shared_pkg", version="1.0", mode=0o644, body=b"VALUE = 1\n"):
-        tmp = tempfile.mkdtemp(dir=self.dir)
-        src = wheelfab.build_wheel(tmp, name, version,
-                                   {"%s/__init__.py" % name: body,
-                                    "%s/data.txt" % name: b"data of %s\n" % name.encode()})
-        dst = os.path.join(self.homes[user], os.path.basename(src))
-        shutil.copy(src, dst)
-        pw = self.users[user]
-        os.chown(dst, pw.pw_uid, pw.pw_gid)
-        os.chmod(dst, mode)
-        shutil.rmtree(tmp)
-        return dst
-
-    def raw(self, user, script):
-        """Run a raw-protocol Python snippet as user; it prints one JSON line."""
-        pre = ("import json, os, socket, struct, sys\nsys.path.insert(0, %r)\nimport mpack\n"
-               "c = mpack.RawClient(%r)\nc.hello(%r)\n" % (LIB, self.socket, self.version()))
-        p = subprocess.run(as_user(user) + [PY, "-c", pre + script], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, timeout=60, cwd="/")
-        assert p.returncode == 0, p.stderr
-        return json.loads(p.stdout.strip().splitlines()[-1])
-
-    def version(self):
-        out = subprocess.run([WHLCD, "--version"], stdout=subprocess.PIPE, text=True).stdout
-        return out.split()[1]
-
-
-def site(venv):
-    return subprocess.run([os.path.join(venv, "bin", "python"), "-c",
-                           "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
-
-
-def objects_ok(cache):
-    """Re-hash every object of the store: its name is its SHA-256; read-only, daemon-owned."""
-    root = os.path.join(cache, "store", "objects")
-    if not os.path.isdir(root):
-        root = None
-        for dp, dns, _ in os.walk(cache):
-            if os.path.basename(dp) == "objects":
-                root = dp
-                break
-    assert root, "no objects directory under %s" % cache
-    n = 0
-    owner = os.stat(cache).st_uid
-    for dp, _, fns in os.walk(root):
-        st = os.stat(dp)
-        assert st.st_uid == owner and not st.st_mode & 0o022, dp
-        for fn in fns:
-            p = os.path.join(dp, fn)
-            st = os.lstat(p)
-            assert st.st_uid == owner and st.st_mode & 0o7777 in (0o444, 0o555), (p, oct(st.st_mode))
-            with open(p, "rb") as f:
-                h = hashlib.sha256(f.read()).hexdigest()
-            name = os.path.basename(dp) + fn.replace("-x", "")
-            assert h == name, "object %s holds bytes hashing to %s" % (p, h)
-            n += 1
-    return n
-
-
-def install(s, user, venv, wheel, *extra):
-    return s.client(user, ["install", "--venv", venv] + list(extra) + [wheel])
 
 
 @test(timeout=300)
@@ -227,7 +60,7 @@ def two_users_share_store_inodes_and_own_what_is_created():
         assert p.returncode != 0 and "Permission denied" in p.stderr
         p = subprocess.run(as_user(B) + ["chmod", "u+w", fb], stderr=subprocess.PIPE, text=True)
         assert p.returncode != 0
-        assert objects_ok(s.cache_dir) > 0
+        assert objects_ok(s) > 0
 
 
 @test(timeout=300)
@@ -266,6 +99,7 @@ def other_user_cannot_install_into_or_uninstall_from_a_venv():
                      "struct.pack('i', fd))])\nprint(json.dumps(c.recv()))" % (vb, va))
         assert r["type"] == 2 and "not the directory the client opened" in r["message"], r
         assert sorted(os.listdir(site(va))) == before
+        objects_ok(s)
 
 
 @test(timeout=300)
@@ -288,6 +122,7 @@ def other_user_cannot_read_a_private_wheel():
         # A can, of course.
         rc, out, err = s.client(A, ["cache", "add", wa])
         assert rc == 0, (out, err, s.log())
+        objects_ok(s)
 
 
 @test(timeout=300)
@@ -329,7 +164,7 @@ def forged_record_and_planted_symlinks_reach_nothing_of_a():
                             "import shared_pkg; print(shared_pkg.VALUE)"], stdout=subprocess.PIPE,
                            text=True)
         assert p.stdout.strip() == "1"
-        objects_ok(s.cache_dir)
+        objects_ok(s)
 
 
 @test(timeout=120)
@@ -351,6 +186,28 @@ def user_not_allowed_is_refused_and_status_says_system():
         assert st["max_size"] == 2 << 30
         rc, out, err = s.client(B, ["status"])  # B is allowed through its group
         assert rc == 0 and "system" in out, (out, err)
+
+
+@test(timeout=120)
+def only_administrators_stop_or_shrink_the_system_cache():
+    with System() as s:
+        s.start()
+        assert install(s, A, s.venv(A), s.wheel(A))[0] == 0
+        for args in (["daemon", "stop"], ["cache", "gc"], ["cache", "prune", "--max-size", "0"],
+                     ["cache", "clear"]):
+            rc, out, err = s.client(A, args)
+            assert rc == 1 and "for administrators" in err, (args, rc, out, err)
+        assert s.proc.poll() is None
+        assert objects_ok(s) > 0  # nothing was evicted
+        assert s.client(A, ["status"])[0] == 0
+        # root may (and so may the daemon's user).
+        p = subprocess.run([WHLC, "cache", "prune", "--max-size", "0"], env=s.env(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/")
+        assert p.returncode == 0, p.stderr
+        p = subprocess.run([WHLC, "daemon", "stop"], env=s.env(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, cwd="/")
+        assert p.returncode == 0 and "stopped" in p.stdout, (p.stdout, p.stderr)
+        s.proc.wait(timeout=60)
 
 
 @test(timeout=300)

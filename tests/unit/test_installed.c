@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,12 +15,16 @@
 
 #include "daemon/installed.h"
 #include "daemon/interp.h"
+#include "daemon/venv.h"
+#include "daemon/venv_at.h"
 #include "test_ihelp.h"
 #include "xalloc.h"
 
 struct fx {
 	char *dir, *venv, *site, *outside;
 	struct interp_facts f;
+	char *vpath; /* normalized */
+	struct vat at;
 };
 
 /* A 3.12 venv with two pip-installed distributions sharing a namespace package `ns`. */
@@ -49,6 +54,9 @@ static int setup(void **state)
 	char *py = xasprintf("%s/bin/python", x->venv);
 	assert_int_equal(interp_probe(py, x->venv, &x->f, &err), 0);
 	x->site = xstrdup(x->f.purelib);
+	x->vpath = venv_normpath(x->venv);
+	vat_init(&x->at, open(x->vpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC), x->vpath);
+	assert_true(x->at.root >= 0);
 	/* pycs at every optimization level, as pip (without --no-compile) or python would. */
 	assert_int_equal(
 	    th_sh("for o in 0 1 2; do '%s' -m compileall -q -o $o '%s' >/dev/null; done", py,
@@ -66,6 +74,8 @@ static int teardown(void **state)
 		return 0;
 	th_rmrf(x->dir);
 	interp_facts_free(&x->f);
+	close(x->at.root);
+	free(x->vpath);
 	free(x->dir), free(x->venv), free(x->site), free(x->outside), free(x);
 	return 0;
 }
@@ -85,7 +95,7 @@ static void test_scan_and_verify_clean(void **state)
 		skip();
 	struct installed_list l;
 	struct err err = {0};
-	assert_int_equal(installed_scan(&x->f, &l, &err), 0);
+	assert_int_equal(installed_scan(&x->at, &x->f, &l, &err), 0);
 	assert_int_equal(l.n, 2);
 	const struct installed_dist *a = installed_find(&l, "PKG.A");
 	assert_non_null(a);
@@ -94,7 +104,7 @@ static void test_scan_and_verify_clean(void **state)
 	assert_string_equal(a->dist_info, "pkg_a-1.0.dist-info");
 	for (size_t i = 0; i < l.n; i++) {
 		struct installed_report r;
-		assert_int_equal(installed_verify(&x->f, &l.v[i], &r, &err), 0);
+		assert_int_equal(installed_verify(&x->at, &x->f, &l.v[i], &r, &err), 0);
 		for (size_t k = 0; k < r.n; k++)
 			printf("# %s: %s\n", r.v[k].path, installed_problem_name(r.v[k].kind));
 		assert_int_equal(r.n, 0);
@@ -114,9 +124,9 @@ static void test_verify_finds_damage(void **state)
 	      "ns/a.py && "
 	      "ln -sf /etc/hostname ../../../bin/ascript && printf 'Y = 1\\n' > pkg_b.py",
 	      x->site);
-	assert_int_equal(installed_scan(&x->f, &l, &err), 0);
+	assert_int_equal(installed_scan(&x->at, &x->f, &l, &err), 0);
 	struct installed_report r;
-	assert_int_equal(installed_verify(&x->f, installed_find(&l, "pkg-a"), &r, &err), 0);
+	assert_int_equal(installed_verify(&x->at, &x->f, installed_find(&l, "pkg-a"), &r, &err), 0);
 	int seen[6] = {0};
 	for (size_t k = 0; k < r.n; k++) {
 		printf("# %s: %s\n", r.v[k].path, installed_problem_name(r.v[k].kind));
@@ -129,7 +139,7 @@ static void test_verify_finds_damage(void **state)
 	assert_int_equal(seen[INSTALLED_NOT_REGULAR], 1); /* the planted symlink */
 	installed_report_free(&r);
 	/* Same size, different bytes: the hash catches it. */
-	assert_int_equal(installed_verify(&x->f, installed_find(&l, "pkg-b"), &r, &err), 0);
+	assert_int_equal(installed_verify(&x->at, &x->f, installed_find(&l, "pkg-b"), &r, &err), 0);
 	assert_int_equal(r.n, 1);
 	assert_int_equal(r.v[0].kind, INSTALLED_HASH);
 	assert_string_equal(r.v[0].path, "pkg_b.py");
@@ -145,12 +155,12 @@ static void test_uninstall(void **state)
 	struct installed_list l;
 	struct installed_plan p;
 	struct err err = {0};
-	assert_int_equal(installed_scan(&x->f, &l, &err), 0);
+	assert_int_equal(installed_scan(&x->at, &x->f, &l, &err), 0);
 	const struct installed_dist *a = installed_find(&l, "pkg_a");
 	assert_true(exists("%s/pkg_a/__pycache__/mod.cpython-312.opt-2.pyc%s", x->site, ""));
-	assert_int_equal(installed_plan_uninstall(&x->f, a, &p, &err), 0);
+	assert_int_equal(installed_plan_uninstall(&x->at, &x->f, a, &p, &err), 0);
 	assert_int_equal(p.nrefused, 0);
-	assert_int_equal(installed_execute(&x->f, &p, &err), 0);
+	assert_int_equal(installed_execute(&x->at, &x->f, &p, &err), 0);
 	installed_plan_free(&p);
 	assert_false(exists("%s/pkg_a%s", x->site, ""));
 	assert_false(exists("%s/pkg_a-1.0.dist-info%s", x->site, ""));
@@ -164,10 +174,10 @@ static void test_uninstall(void **state)
 	assert_true(exists("%s/ns/__pycache__/b.cpython-312.pyc%s", x->site, ""));
 	assert_true(exists("%s/bin/python%s", x->venv, ""));
 	installed_list_free(&l);
-	assert_int_equal(installed_scan(&x->f, &l, &err), 0);
+	assert_int_equal(installed_scan(&x->at, &x->f, &l, &err), 0);
 	assert_int_equal(l.n, 1);
 	struct installed_report r;
-	assert_int_equal(installed_verify(&x->f, &l.v[0], &r, &err), 0);
+	assert_int_equal(installed_verify(&x->at, &x->f, &l.v[0], &r, &err), 0);
 	assert_int_equal(r.n, 0);
 	installed_list_free(&l);
 }
@@ -188,10 +198,11 @@ static void test_uninstall_hostile(void **state)
 	      "'../../../../v/../outside/victim,,' '%s/victim,,' '../../../bin/python,,' "
 	      "'../../../lib/python3.12/site-packages-evil/x,,' >> '%s'",
 	      x->site, x->outside, rec);
-	assert_int_equal(installed_scan(&x->f, &l, &err), 0);
-	assert_int_equal(installed_plan_uninstall(&x->f, installed_find(&l, "pkg-a"), &p, &err), 0);
+	assert_int_equal(installed_scan(&x->at, &x->f, &l, &err), 0);
+	assert_int_equal(
+	    installed_plan_uninstall(&x->at, &x->f, installed_find(&l, "pkg-a"), &p, &err), 0);
 	assert_int_equal(p.nrefused, 4); /* the symlinked pkg_a is refused at execution */
-	assert_int_equal(installed_execute(&x->f, &p, &err), 0);
+	assert_int_equal(installed_execute(&x->at, &x->f, &p, &err), 0);
 	installed_plan_free(&p);
 	assert_true(exists("%s/victim%s", x->outside, ""));
 	assert_true(exists("%s/pkg_a/mod.py%s", x->outside, ""));
@@ -211,13 +222,13 @@ static void test_no_record(void **state)
 	struct installed_plan p;
 	struct err err = {0};
 	th_sh("cd '%s/pkg_b-2.0.dist-info' && rm RECORD && echo conda > INSTALLER", x->site);
-	assert_int_equal(installed_scan(&x->f, &l, &err), 0);
+	assert_int_equal(installed_scan(&x->at, &x->f, &l, &err), 0);
 	const struct installed_dist *b = installed_find(&l, "pkg-b");
-	assert_int_equal(installed_plan_uninstall(&x->f, b, &p, &err), -WHLC_ECONFLICT);
+	assert_int_equal(installed_plan_uninstall(&x->at, &x->f, b, &p, &err), -WHLC_ECONFLICT);
 	assert_non_null(strstr(err.msg, "conda"));
 	assert_non_null(strstr(err.msg, "RECORD"));
 	struct installed_report r;
-	assert_int_equal(installed_verify(&x->f, b, &r, &err), 0);
+	assert_int_equal(installed_verify(&x->at, &x->f, b, &r, &err), 0);
 	assert_int_equal(r.n, 1);
 	assert_int_equal(r.v[0].kind, INSTALLED_NO_RECORD);
 	installed_report_free(&r);

@@ -267,13 +267,9 @@ static int install__copy_obj(struct install_link *lk, int dfd, const char *base,
 	return install__finish(dfd, base, fd, f->m->exec, tmp);
 }
 
-/*
- * The object is at the filesystem's link limit: link one of its extra copies
- * (store_copy.h), made with the daemon's credentials. -1 with errno EMLINK
- * when no copy can be had: the caller falls back to copying.
- */
-static int install__link_copy(const struct install_link *lk, const struct catalog_member *m,
-			      int dfd, const char *name)
+/* An object at the link limit: link one of its extra copies (see install.h). */
+int install_link_copy(const struct install_link *lk, const struct catalog_member *m, int dfd,
+		      const char *name)
 {
 	struct store *s = lk->env->store;
 	char cname[STORE_COPY_NAME_MAX];
@@ -322,7 +318,7 @@ static int install__linkat(const struct install_link *lk, const struct catalog_m
 	e = errno;
 	ident_fowner_drop(tok);
 	if (rc < 0 && e == EMLINK)
-		return install__link_copy(lk, m, dfd, name);
+		return install_link_copy(lk, m, dfd, name);
 	errno = e;
 	return rc;
 }

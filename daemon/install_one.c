@@ -194,24 +194,28 @@ static int install__map(const struct catalog_wheel *w, struct install__job *j, s
 	return rc;
 }
 
-/* Write one generated file and add it to the RECORD list. */
+/* Write one generated file (shared: from the store when alike in every venv) and list it. */
 static int install__gen(struct install__job *j, const char *dest, const char *record_path,
-			const void *data, size_t len, int exec, struct err *err)
+			const void *data, size_t len, int exec, const struct install_link *shared,
+			struct err *err)
 {
 	struct install_file *fl = install__add(j);
 	fl->dest = xstrdup(dest);
 	fl->record_path = xstrdup(record_path);
 	hash_sha256(data, len, fl->sha256);
 	fl->size = (int64_t)len;
+	if (shared)
+		return install_write_shared(shared, dest, data, len, &fl->existed, err);
 	return install_write_file(dest, data, len, exec, &fl->existed, err);
 }
 
 /* Launchers, INSTALLER, REQUESTED, direct_url.json, then RECORD (all into the temp dist-info). */
 static int install__generated(const struct catalog_wheel *w, const char *path,
-			      const struct interp_facts *f, struct install__job *j, struct err *err)
+			      const struct interp_facts *f, struct install__job *j,
+			      const struct install_link *lk, struct err *err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int rc = 0;
+	int rc = 0, venv_specific = j->launchers.n > 0;
 	char *dest, *rp;
 
 	for (size_t i = 0; i < j->launchers.n && rc == 0; i++) {
@@ -219,7 +223,7 @@ static int install__generated(const struct catalog_wheel *w, const char *path,
 		launcher_render(&j->launchers.v[i], f->executable, &sb);
 		dest = xasprintf("%s/%s", j->layout.dir[LAYOUT_SCRIPTS], j->launchers.v[i].name);
 		rp = layout_relpath(j->site, dest);
-		rc = install__gen(j, dest, rp, sb.buf, sb.len, 1, err);
+		rc = install__gen(j, dest, rp, sb.buf, sb.len, 1, NULL, err);
 		free(dest);
 		free(rp);
 	}
@@ -232,7 +236,7 @@ static int install__generated(const struct catalog_wheel *w, const char *path,
 			install_direct_url(path, w->sha256, &sb);
 		dest = xasprintf("%s/%s", j->tmp_di, names[k]);
 		rp = xasprintf("%s/%s", w->dist_info, names[k]);
-		rc = install__gen(j, dest, rp, sb.buf ? sb.buf : "", sb.len, 0, err);
+		rc = install__gen(j, dest, rp, sb.buf ? sb.buf : "", sb.len, 0, lk, err);
 		free(dest);
 		free(rp);
 	}
@@ -241,7 +245,11 @@ static int install__generated(const struct catalog_wheel *w, const char *path,
 		rp = xasprintf("%s/RECORD", w->dist_info);
 		install_record(j->files, j->n, rp, &sb);
 		dest = xasprintf("%s/RECORD", j->tmp_di);
-		rc = install_write_file(dest, sb.buf, sb.len, 0, NULL, err);
+		/* Hashes of launchers and rewritten scripts name this venv's interpreter. */
+		for (size_t i = 0; i < j->n; i++)
+			venv_specific |= j->files[i].m != NULL && j->files[i].rewrite;
+		rc = venv_specific ? install_write_file(dest, sb.buf, sb.len, 0, NULL, err)
+				   : install_write_shared(lk, dest, sb.buf, sb.len, NULL, err);
 		free(dest);
 		free(rp);
 	}
@@ -602,7 +610,7 @@ int install__one_wheel(const struct install_env *env, const struct install_opts 
 		err_prefix(err, "%s", w->filename);
 		goto fail;
 	}
-	if ((rc = install__generated(w, path, f, &j, err)) < 0)
+	if ((rc = install__generated(w, path, f, &j, &lk, err)) < 0)
 		goto fail;
 	if ((rc = failpoint_hit(env->fp, "install-before-commit")) < 0) {
 		err_set(err, rc, "%s: failure point install-before-commit", w->filename);

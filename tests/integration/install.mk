@@ -5,3 +5,5 @@ INSTALL_ITESTS = tests/integration/test_install_basic.py tests/integration/test_
 	tests/integration/test_install_edge.py
 TESTS += $(INSTALL_ITESTS)
 EXTRA_DIST += $(INSTALL_ITESTS) tests/integration/install_helpers.py
+TESTS += tests/integration/test_install_shared.py
+EXTRA_DIST += tests/integration/test_install_shared.py

@@ -21,6 +21,7 @@ apply, each with the rule it follows; the comparison is never loosened globally.
 Environment: WHLC_FIDELITY_TMP (scratch base), WHLC_FIDELITY_KEEP=1 (keep the venvs).
 """
 import configparser
+import hashlib
 import json
 import os
 import re
@@ -421,7 +422,8 @@ class Group:
 
     def _check_links(self, label, wi, sb, launchers):
         """Spec E.22 and issue 5: wheel files are hardlinks from the store, generated ones are
-        written fresh (a linked inode is never written or chmod-ed)."""
+        written fresh (a linked inode is never written or chmod-ed), except the generated
+        dist-info files that are alike in every venv, which may be store objects (issue 6)."""
         mode = self.link_mode(label)
         if self.whlc_result(label)[0] != 0:
             return []  # the install error is reported already
@@ -437,11 +439,26 @@ class Group:
             if rel in WHLC_ONLY_FILES:
                 continue
             n = os.lstat(os.path.join(self.whlc_venv, rel)).st_nlink
-            if rel in fresh and n != 1:
+            if rel in fresh and n != 1 and not self._store_shared(rel):
                 out.append("%s: generated file has %d links (must be written fresh)" % (rel, n))
             elif rel not in fresh and n < 2:
                 out.append("%s: wheel file is not linked from the store (1 link)" % rel)
         return out
+
+    def _store_shared(self, rel):
+        """True for a generated dist-info file that every venv gets alike (INSTALLER,
+        direct_url.json, a RECORD without launchers) linked from the store: the inode of the
+        non-executable store object its bytes name (daemon/install_share.c)."""
+        if rel.rsplit("/", 1)[-1] not in ("INSTALLER", "direct_url.json", "RECORD"):
+            return False
+        path = os.path.join(self.whlc_venv, rel)
+        with open(path, "rb") as f:
+            h = hashlib.sha256(f.read()).hexdigest()
+        obj = os.path.join(self.run.daemon.cache_dir, "store-v1", "objects", h[:2], h[2:])
+        try:
+            return os.path.samefile(path, obj) and not os.stat(obj).st_mode & 0o111
+        except OSError:
+            return False
 
     def _check_verify(self, wi):
         """`whlc verify` of the whlc venv reports nothing about this distribution."""

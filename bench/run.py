@@ -10,8 +10,9 @@ pypa/installer, cp -al, cp -a, alternated per run), small (one small wheel, end 
 disk (10 venvs, each inode counted once), memory (whlcd RSS idle and peak), concurrency
 (8 warm installs at once vs one after another), ingest (`whlc cache add` of the largest
 wheels into an empty cache). Venvs are created before and removed after each timed region.
---disk-images (root) runs the disk section again on two loop-mounted ext4 images, one made
-with the defaults and one with `-O inline_data` (small directories live in their inode).
+--disk-images (root) runs the disk section again on loop-mounted ext4 images made with the
+defaults, with `-O inline_data` (small directories live in their inode) and with inline_data
+and 1 KiB inodes.
 Writes bench-results.json and bench-results.md into --out (default: the current directory).
 """
 import argparse
@@ -306,7 +307,9 @@ class Bench:
             self.disk_images()
 
     # ext4 images of --disk-images: label -> mkfs.ext4 options (same size and inode count).
-    DISK_IMAGES = (("ext4", []), ("ext4 -O inline_data", ["-O", "inline_data"]))
+    # -I 1024: room for directories of up to ~800 bytes of entries inside the inode.
+    DISK_IMAGES = (("ext4", []), ("ext4 -O inline_data", ["-O", "inline_data"]),
+                   ("ext4 -O inline_data -I 1024", ["-O", "inline_data", "-I", "1024"]))
 
     def disk_images(self):
         """The disk section on fresh loop-mounted ext4 images (root only)."""

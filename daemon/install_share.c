@@ -10,7 +10,8 @@
  * it is read and compared with the bytes wanted on every use; a missing one
  * is published first (with a catalog row: verify knows it, gc removes it once
  * unused past the grace period). Anything unexpected (another link mode, a
- * mismatch, EMLINK with no copy, an error) writes a fresh file as before.
+ * mismatch, EMLINK with no copy, an error) writes a fresh file as before, and
+ * so does the system mode: files created for a user belong to that user.
  */
 #include "config.h"
 
@@ -94,8 +95,9 @@ int install_write_shared(const struct install_link *lk, const char *dest, const 
 	uint8_t sha[32];
 	int same, tok, rc, e;
 
+	/* System mode (acting as a user): what is created for a user belongs to the user. */
 	if (lk->mode != INSTALL_HARDLINK || atomic_load(&lk->fell_back) || env->cache == NULL ||
-	    env->catalog == NULL || len == 0 || len > INSTALL_SHARE_MAX)
+	    env->catalog == NULL || len == 0 || len > INSTALL_SHARE_MAX || ident_active())
 		return install_write_file(dest, data, len, 0, existed, err);
 	hash_sha256(data, len, sha);
 	same = install__share_same(env->store, sha, data, len);

@@ -142,6 +142,23 @@ def markdown(res):
                   "whlc cache on disk: %s." % (dk["corpus_installed"] / 1e6,
                                                "%.1f MB" % (dk["cache_bytes"] / 1e6)
                                                if dk.get("cache_bytes") else "n/a")]
+    imgs = (dk or {}).get("images")
+    if imgs:
+        L += ["", "#### Disk on fresh loop-mounted ext4 images (`--disk-images`)", "",
+              "| filesystem | whlc: added per extra venv | of which directories | of which files "
+              "| pip: added per extra venv | corpus installed size |",
+              "| --- | --- | --- | --- | --- | --- |"]
+        for label, d in imgs.items():
+            w, ci = d.get("whlc") or {}, d.get("corpus_installed") or 0
+            if not ci or w.get("skipped"):
+                continue
+            kinds = w.get("added_allocated_by_kind", {})
+            files = sum(v for k, v in kinds.items() if k != "dir")
+            L.append("| `%s` | %.2f MB (%.2f%%) | %.2f MB (%.2f%%) | %.2f MB (%.2f%%) | %.2f%% | "
+                     "%.1f MB |" % (d.get("mkfs", label), w["added_allocated"] / 1e6,
+                                    100 * w["added_fraction"], kinds.get("dir", 0) / 1e6,
+                                    100 * kinds.get("dir", 0) / ci, files / 1e6, 100 * files / ci,
+                                    100 * d["pip"]["added_fraction"], ci / 1e6))
     mem = res.get("memory")
     if mem:
         L += ["", "### whlcd memory", "", "| idle (fresh) | idle (after installs) | "

@@ -3,12 +3,16 @@
 
 usage: python3 bench/run.py [--runs N] [--quick] [--only SECTIONS] [--out DIR] [--nice N]
                             [--whlc PATH] [--whlcd PATH] [--corpus DIR] [--work DIR]
+                            [--disk-images]
 
 Sections (--only, comma-separated): install (whole corpus: whlc warm and cold, pip,
 pypa/installer, cp -al, cp -a, alternated per run), small (one small wheel, end to end),
 disk (10 venvs, each inode counted once), memory (whlcd RSS idle and peak), concurrency
 (8 warm installs at once vs one after another), ingest (`whlc cache add` of the largest
 wheels into an empty cache). Venvs are created before and removed after each timed region.
+--disk-images (root) runs the disk section again on loop-mounted ext4 images made with the
+defaults, with `-O inline_data` (small directories live in their inode) and with inline_data
+and 1 KiB inodes.
 Writes bench-results.json and bench-results.md into --out (default: the current directory).
 """
 import argparse
@@ -71,6 +75,7 @@ class Bench:
         self.whlc_ok = self._probe_install()
         self.warmd = None
         self.kept = {"whlc": [], "pip": []}
+        self.on_image = False
 
     def note(self, text):
         """Record and print a note."""
@@ -298,6 +303,43 @@ class Bench:
         self.res["disk"] = out
         print("disk: %s" % json.dumps({k: out[k].get("added_fraction") for k in ("whlc", "pip")}),
               flush=True)
+        if self.a.disk_images and not self.on_image:
+            self.disk_images()
+
+    # ext4 images of --disk-images: label -> mkfs.ext4 options (same size and inode count).
+    # -I 1024: room for directories of up to ~800 bytes of entries inside the inode.
+    DISK_IMAGES = (("ext4", []), ("ext4 -O inline_data", ["-O", "inline_data"]),
+                   ("ext4 -O inline_data -I 1024", ["-O", "inline_data", "-I", "1024"]))
+
+    def disk_images(self):
+        """The disk section on fresh loop-mounted ext4 images (root only)."""
+        imgs = self.res["disk"].setdefault("images", {})
+        if os.geteuid() != 0:
+            self.note("--disk-images needs root (mount -o loop): skipped")
+            return
+        saved = (self.work, self.trash, self.warmd, self.kept, self.res["disk"])
+        for label, opts in self.DISK_IMAGES:
+            img, mnt = self.path("image") + ".ext4", self.path("mnt")
+            os.makedirs(mnt)
+            subprocess.run(["truncate", "-s", "6G", img], check=True)
+            subprocess.run(["mkfs.ext4", "-q", "-F", "-N", "600000"] + opts + [img], check=True)
+            subprocess.run(["mount", "-o", "loop", img, mnt], check=True)
+            self.on_image = True
+            try:
+                self.work, self.warmd = mnt, None
+                self.trash = bl.Trash(os.path.join(mnt, "trash"))
+                self.kept = {"whlc": [], "pip": []}
+                print("== disk on a %s image (%s)" % (label, img), flush=True)
+                self.sec_disk()
+                imgs[label] = self.res["disk"]
+                imgs[label]["mkfs"] = "mkfs.ext4 " + " ".join(opts)
+            finally:
+                if self.warmd:
+                    self.warmd.stop()
+                self.on_image = False
+                self.work, self.trash, self.warmd, self.kept, self.res["disk"] = saved
+                subprocess.run(["umount", mnt])
+                os.unlink(img)
 
     def sec_memory(self):
         """Idle RSS of a fresh daemon and of the warm one; peaks if install did not run."""
@@ -445,6 +487,9 @@ def main():
     p.add_argument("--corpus", default="/var/tmp/whlc-bench-corpus")
     p.add_argument("--work", default="/var/tmp/whlc-bench-work",
                    help="venvs, caches and copies (same filesystem for hardlinks)")
+    p.add_argument("--disk-images", action="store_true",
+                   help="also run the disk section on loop-mounted ext4 images, default and "
+                        "-O inline_data (root)")
     p.add_argument("--nice", type=int, default=0,
                    help="niceness increment for the benchmark and everything it starts "
                         "(negative, as root: less disturbed by other load)")

@@ -221,7 +221,12 @@ static int cache__stats(struct client_ctx *ctx, int argc, char **argv)
 		       cache__u(r.body, "wheels"), cache__u(r.body, "files"));
 		printf("objects:       %" PRIu64 "\n", cache__u(r.body, "objects"));
 		printf("logical size:  %s\n", logical);
-		printf("on disk:       %s\n", disk);
+		if (cache__u(r.body, "extra_copies") > 0)
+			printf("on disk:       %s (with %" PRIu64
+			       " extra copies of objects at the link limit)\n",
+			       disk, cache__u(r.body, "extra_copies"));
+		else
+			printf("on disk:       %s\n", disk);
 		printf("dedup ratio:   %.2f\n",
 		       ratio && ratio->type == MSGPACK_OBJECT_FLOAT64 ? ratio->via.f64 : 1.0);
 		printf("hits:          %" PRIu64 "\n", cache__u(r.body, "hits"));

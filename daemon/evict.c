@@ -27,6 +27,7 @@
 #include "catalog_life.h"
 #include "daemon.h"
 #include "lifecycle.h"
+#include "store_copy.h"
 #include "xalloc.h"
 
 #define EVICT_GC_BATCH	  256
@@ -212,7 +213,32 @@ static int evict__gc(struct cache *c, struct catalog_conn *cc, int64_t grace_s,
 		if (ret < 0)
 			return ret;
 	}
-	return 0;
+	{
+		uint64_t bytes = 0;
+		ret = cache_sweep_copies(c, cc, &bytes, err);
+		rep->bytes += bytes;
+	}
+	return ret;
+}
+
+/* store_copy_sweep callback: 1 when an object has no catalog row any more. */
+static int evict__copy_orphan(void *arg, const uint8_t sha256[32], int exec)
+{
+	struct life_object o;
+	struct err e = {0};
+	int r = catalog_life_object(arg, sha256, exec, &o, &e);
+
+	return r == -ENOENT ? 1 : r < 0 ? r : 0;
+}
+
+/*
+ * Remove the extra copies of objects whose rows are gone (store_copy.h): they
+ * go with their object, after it, so a crash in between leaves orphans that the
+ * next gc or the startup scan removes. They count as bytes, not as objects.
+ */
+int cache_sweep_copies(struct cache *c, struct catalog_conn *cc, uint64_t *bytes, struct err *err)
+{
+	return store_copy_sweep(&c->store, evict__copy_orphan, cc, NULL, bytes, err);
 }
 
 /* Take a catalog connection or fail with err set. */

@@ -13,6 +13,7 @@
 #include "hash.h"
 #include "lifecycle.h"
 #include "proto.h"
+#include "store_copy.h"
 #include "userfile.h"
 #include "xalloc.h"
 
@@ -216,6 +217,7 @@ void h_cache_add(struct req *req, const msgpack_object *body)
 struct h_stats {
 	struct catalog_stats st;
 	struct h_life_stats life;
+	uint64_t copies; /* extra copies at the link limit (store_copy.h) */
 	struct err err;
 	int rc;
 };
@@ -235,6 +237,12 @@ static void h_stats_work(struct req *req, void *arg)
 	if (s->rc == 0)
 		s->rc = h_life_stats_fill(req_daemon(req)->cache, cc, &s->life, &s->err);
 	catalog_release(cat, cc);
+	/* Extra copies are bytes on disk of objects already counted. */
+	uint64_t copy_bytes = 0;
+	if (s->rc == 0)
+		s->rc = store_copy_usage(&req_daemon(req)->cache->store, &s->copies, &copy_bytes,
+					 &s->err);
+	s->st.disk_bytes += copy_bytes;
 }
 
 /* Loop: reply with the totals. */
@@ -260,6 +268,7 @@ static void h_stats_done(struct req *req, void *arg, int status)
 	msg_add_uint(&m, "files", s->st.members);
 	msg_add_uint(&m, "logical_bytes", s->st.logical_bytes);
 	msg_add_uint(&m, "disk_bytes", s->st.disk_bytes);
+	msg_add_uint(&m, "extra_copies", s->copies);
 	msg_add_double(&m, "dedup_ratio",
 		       s->st.disk_bytes ? (double)s->st.logical_bytes / (double)s->st.disk_bytes
 					: 1.0);

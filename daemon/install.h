@@ -153,6 +153,13 @@ struct install_link {
 
 /* Create the parent directories of every file (each once). */
 int install_mkdirs(const struct vat *at, struct install_file *files, size_t n, struct err *err);
+/*
+ * The object of m is at the filesystem's link limit (EMLINK): link one of its
+ * extra copies (store_copy.h) at dfd/name, made with the daemon's
+ * credentials. -1 with errno set (EMLINK when no copy can be had).
+ */
+int install_link_copy(const struct install_link *lk, const struct catalog_member *m, int dfd,
+		      const char *name);
 /* Link/copy/rewrite every file with m != NULL, spread over threads for large sets. */
 int install_link_files(struct install_link *lk, struct install_file *files, size_t n,
 		       struct err *err);

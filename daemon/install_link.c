@@ -15,6 +15,7 @@
 #include "ident.h"
 #include "install.h"
 #include "script.h"
+#include "store_copy.h"
 #include "xalloc.h"
 
 /* Files per thread before linking is spread over more threads. */
@@ -253,20 +254,58 @@ static int install__copy_obj(struct install_link *lk, int dfd, const char *base,
 	return install__finish(dfd, base, fd, f->m->exec, tmp);
 }
 
+/* An object at the link limit: link one of its extra copies (see install.h). */
+int install_link_copy(const struct install_link *lk, const struct catalog_member *m, int dfd,
+		      const char *name)
+{
+	struct store *s = lk->env->store;
+	char cname[STORE_COPY_NAME_MAX];
+	unsigned k = store_copy_hint(s, m->sha256, m->exec);
+	int gone = 0, rc, e = EMLINK, tok;
+
+	while (k <= STORE_COPIES_MAX) {
+		struct err err = {0};
+		ident_suspend();
+		rc = store_copy_prepare(s, m->sha256, m->exec, k, &err);
+		ident_resume();
+		if (rc < 0) {
+			errno = EMLINK;
+			return -1;
+		}
+		store_copy_name(m->sha256, m->exec, k, cname);
+		tok = ident_fowner_raise();
+		rc = linkat(s->copies_fd, cname, dfd, name, 0);
+		e = errno;
+		ident_fowner_drop(tok);
+		if (rc == 0) {
+			store_copy_hint_set(s, m->sha256, m->exec, k);
+			return 0;
+		}
+		if (e == EMLINK)
+			k++;
+		else if (e != ENOENT || ++gone > 3) /* ENOENT: removed meanwhile, make it again */
+			break;
+	}
+	errno = k > STORE_COPIES_MAX ? EMLINK : e;
+	return -1;
+}
+
 /*
  * Hardlink a store object to dfd/name. A thread acting as a user (system
  * mode) holds CAP_FOWNER for this call only: fs.protected_hardlinks refuses
  * links to files the linker does not own, and the object's path comes from
  * the daemon's store, never from the user.
  */
-static int install__linkat(const struct install_link *lk, const char *rel, int dfd,
-			   const char *name)
+static int install__linkat(const struct install_link *lk, const struct catalog_member *m,
+			   const char *rel, int dfd, const char *name)
 {
 	int tok = ident_fowner_raise(), rc, e;
 
 	rc = linkat(lk->env->store->objects_fd, rel, dfd, name, 0);
 	e = errno;
 	ident_fowner_drop(tok);
+	if (rc < 0 && e == EMLINK)
+		return install_link_copy(lk, m, dfd, name);
 	errno = e;
 	return rc;
 }
@@ -282,13 +321,14 @@ static int install__link_obj(struct install_link *lk, int dfd, const char *base,
 	store_object_relpath(f->m->sha256, f->m->exec, rel);
 	if (symlink_mode)
 		target = xasprintf("%s/%s", lk->env->store->objects, rel);
-	rc = symlink_mode ? symlinkat(target, dfd, base) : install__linkat(lk, rel, dfd, base);
+	rc =
+	    symlink_mode ? symlinkat(target, dfd, base) : install__linkat(lk, f->m, rel, dfd, base);
 	if (rc < 0 && errno == EEXIST) {
 		f->existed = 1;
 		for (unsigned i = 0; i < INSTALL_TMP_TRIES; i++) {
 			install__tmpname(tmp, 'l', i);
 			rc = symlink_mode ? symlinkat(target, dfd, tmp)
-					  : install__linkat(lk, rel, dfd, tmp);
+					  : install__linkat(lk, f->m, rel, dfd, tmp);
 			if (rc == 0 || errno != EEXIST)
 				break;
 		}

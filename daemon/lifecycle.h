@@ -124,6 +124,9 @@ int cache_gc(struct cache *c, struct cache_evict_report *rep, struct err *err);
 /* Empty the cache: every wheel and object (pinned wheels stay, with their objects). */
 int cache_clear(struct cache *c, struct cache_evict_report *rep, struct err *err);
 
+/* Remove the extra copies (store_copy.h) of objects no longer in the catalog; *bytes freed. */
+int cache_sweep_copies(struct cache *c, struct catalog_conn *cc, uint64_t *bytes, struct err *err);
+
 /* Loop thread: the cache may have grown; start background eviction if over the limit. */
 void cache_note_growth(struct daemon *d);
 /* Loop thread: start the background startup scan (after cache_open). */

@@ -66,18 +66,21 @@ int store_open(struct store *s, const char *cache_dir, unsigned *tmp_removed, st
 	int ret;
 
 	memset(s, 0, sizeof(*s));
-	s->objects_fd = s->tmp_fd = -1;
+	s->objects_fd = s->tmp_fd = s->copies_fd = -1;
 	pthread_mutex_init(&s->writers_mu, NULL);
+	pthread_mutex_init(&s->hints_mu, NULL);
 	s->cache_dir = xstrdup(cache_dir);
 	s->root = xasprintf("%s/%s", cache_dir, STORE_DIR_NAME);
 	s->objects = xasprintf("%s/objects", s->root);
 	s->tmp = xasprintf("%s/tmp", s->root);
+	s->copies = xasprintf("%s/copies", s->root);
 	if ((ret = store__mkdir(cache_dir, err)) < 0 ||
 	    (ret = store__write_tag(cache_dir, err)) < 0 ||
 	    (ret = store__mkdir(s->root, err)) < 0 || (ret = store__mkdir(s->objects, err)) < 0 ||
-	    (ret = store__mkdir(s->tmp, err)) < 0 ||
+	    (ret = store__mkdir(s->tmp, err)) < 0 || (ret = store__mkdir(s->copies, err)) < 0 ||
 	    (ret = store__open_dir(s->objects, &s->objects_fd, err)) < 0 ||
-	    (ret = store__open_dir(s->tmp, &s->tmp_fd, err)) < 0)
+	    (ret = store__open_dir(s->tmp, &s->tmp_fd, err)) < 0 ||
+	    (ret = store__open_dir(s->copies, &s->copies_fd, err)) < 0)
 		goto fail;
 	ret = store_clean_tmp(s, err);
 	if (ret < 0)
@@ -97,10 +100,14 @@ void store_close(struct store *s)
 		close(s->objects_fd);
 	if (s->tmp_fd >= 0)
 		close(s->tmp_fd);
-	s->objects_fd = s->tmp_fd = -1;
-	if (s->cache_dir != NULL) /* not closed yet */
+	if (s->copies_fd >= 0)
+		close(s->copies_fd);
+	s->objects_fd = s->tmp_fd = s->copies_fd = -1;
+	if (s->cache_dir != NULL) { /* not closed yet */
 		pthread_mutex_destroy(&s->writers_mu);
-	store_resv_free(s);
+		store_resv_free(s);
+		pthread_mutex_destroy(&s->hints_mu);
+	}
 	free(s->writers);
 	s->writers = NULL;
 	s->n_writers = s->cap_writers = 0;
@@ -108,7 +115,8 @@ void store_close(struct store *s)
 	free(s->root);
 	free(s->objects);
 	free(s->tmp);
-	s->cache_dir = s->root = s->objects = s->tmp = NULL;
+	free(s->copies);
+	s->cache_dir = s->root = s->objects = s->tmp = s->copies = NULL;
 }
 
 /* Register a writer of temporaries; returns the token for store_writer_end. */

@@ -6,6 +6,8 @@
  *   <cache>/store-v1/objects/ab/<62 more hex>     non-executable object, mode 0444
  *   <cache>/store-v1/objects/ab/<62 more hex>-x   executable object, mode 0555
  *   <cache>/store-v1/tmp/                         temporaries (removed at startup)
+ *   <cache>/store-v1/copies/<64 hex>[-x].<k>      extra copy k >= 1 of an object at the
+ *                                                 filesystem's link limit (store_copy.h)
  * One object per (SHA-256 of the content, exec bit): a hardlinked inode shares
  * its mode, so the same bytes with and without the exec bit are two objects.
  * Objects are never written after publication.
@@ -48,11 +50,19 @@ struct store {
 	char *tmp;		    /* <cache>/store-v1/tmp */
 	int objects_fd;		    /* O_DIRECTORY fd of objects */
 	int tmp_fd;		    /* O_DIRECTORY fd of tmp */
+	char *copies;		    /* <cache>/store-v1/copies */
+	int copies_fd;		    /* O_DIRECTORY fd of copies */
 	uint64_t tmp_seq;	    /* unique temporary names (atomic) */
 	pthread_mutex_t writers_mu; /* the writers and the reservations */
 	uint64_t *writers;	    /* tmp_seq when each writer in flight began */
 	size_t n_writers, cap_writers;
 	struct store_resv **resv; /* hash buckets of reserved objects (store_reserve.c) */
+	pthread_mutex_t hints_mu; /* guards copy_hints */
+	struct store_copy_hint {
+		uint8_t sha256[32];
+		int exec;
+		unsigned k; /* 0: empty slot */
+	} copy_hints[64];   /* the copy that last took a link, per object (store_copy.c) */
 };
 
 /* A temporary file being written; becomes an object with store_tmp_publish. */

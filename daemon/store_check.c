@@ -153,10 +153,11 @@ int store_quarantine(const struct store *s, const char *relpath, struct err *err
 {
 	static unsigned seq; /* only makes names unique; races are resolved by EEXIST retries */
 	char *dir = xasprintf("%s/quarantine", s->root), *to = NULL;
-	char flat[STORE_RELPATH_MAX + 8];
+	char flat[STORE_RELPATH_MAX + 256];
 	int ret = 0;
 
-	snprintf(flat, sizeof(flat), "%s", relpath);
+	/* "../copies/<name>" (an extra copy, store_copy.h) becomes "copies_<name>". */
+	snprintf(flat, sizeof(flat), "%s", relpath + (strncmp(relpath, "../", 3) ? 0 : 3));
 	for (char *p = flat; *p; p++)
 		if (*p == '/')
 			*p = '_';

@@ -17,6 +17,11 @@
  *
  * verify lists everything (phase 1), hashes every object on disk in parallel
  * (phase 2), then classifies, checks the catalog and repairs (phase 3).
+ *
+ * Extra copies of objects at the link limit (store_copy.h) are hashed like
+ * objects and checked after them (an object adopted meanwhile owns its
+ * copies): a copy is corrupt, has a wrong mode, or is unknown (its object left
+ * the catalog). The startup scan removes unknown ones (cache_sweep_copies).
  */
 #include "config.h"
 
@@ -35,6 +40,7 @@
 #include "daemon.h"
 #include "lifecycle.h"
 #include "store_check.h"
+#include "store_copy.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -47,6 +53,7 @@ struct vs__ent {
 	int on_disk;
 	int has_row;
 	int young; /* file changed within the grace period */
+	int copy;  /* an extra copy: rel is "../copies/<name>" */
 	struct life_object row;
 	struct store_check ck;
 };
@@ -61,6 +68,9 @@ struct vs__priv {
 	char **tmps; /* stray temporaries (older than the grace period) */
 	size_t n_tmps;
 };
+
+/* Where copies are, relative to objects/ (store_quarantine takes such paths). */
+#define VS_COPIES "../copies/"
 
 /* Append an empty entry. */
 static struct vs__ent *vs__push(struct vs__list *l)
@@ -220,6 +230,9 @@ int cache_scan_range(struct cache *c, unsigned lo, unsigned hi, struct err *err)
 		pthread_mutex_unlock(&c->life_mu);
 		return err->code ? err->code : -WHLC_ECORRUPT;
 	}
+	/* Copies whose object left the catalog (a crash in gc after the rows went). */
+	if (lo == 0)
+		ret = cache_sweep_copies(c, cc, NULL, err);
 	for (unsigned fan = lo; fan < hi && ret == 0; fan++) {
 		struct vs__list l = {0};
 		if (vs__fan_unchanged(c, fan))
@@ -379,6 +392,20 @@ int cache_verify_list(struct cache *c, struct cache_verify *v, struct err *err)
 		}
 		closedir(d);
 	}
+	/* Extra copies (store_copy.h). */
+	if ((dfd = dup(c->store.copies_fd)) >= 0 && (d = fdopendir(dfd)) != NULL) {
+		rewinddir(d);
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			struct vs__ent *e = vs__push(&pv->l);
+			unsigned k;
+			snprintf(e->rel, sizeof(e->rel), VS_COPIES "%s", de->d_name);
+			e->on_disk = e->copy = 1;
+			e->valid_name = store_copy_parse(de->d_name, e->sha, &e->exec, &k) == 0;
+		}
+		closedir(d);
+	}
 	/* Temporaries: an ingest in flight owns its own. Asked before fstatat: a file that
 	 * still exists after its writer ended was leaked, whatever the grace period. */
 	if ((dfd = dup(c->store.tmp_fd)) >= 0 && (d = fdopendir(dfd)) != NULL) {
@@ -407,12 +434,13 @@ void cache_verify_hash(struct cache *c, struct cache_verify *v, unsigned k, unsi
 		struct err e2;
 		if (!e->on_disk || !e->valid_name)
 			continue;
-		if (store_object_rehash(&c->store, e->sha, e->exec, &e->ck, &e2) < 0) {
+		if ((e->copy ? store_copy_rehash(&c->store, e->rel + strlen(VS_COPIES), &e->ck, &e2)
+			     : store_object_rehash(&c->store, e->sha, e->exec, &e->ck, &e2)) < 0) {
 			e->ck.status = STORE_CHECK_MISSING; /* unreadable: reported below */
 			continue;
 		}
 		bytes += (uint64_t)e->ck.size;
-		n++;
+		n += !e->copy; /* a copy is the same object */
 	}
 	__atomic_add_fetch(&v->bytes_hashed, bytes, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&v->objects, n, __ATOMIC_RELAXED);
@@ -523,6 +551,50 @@ static int vs__finish_ent(struct cache *c, struct catalog_conn *cc, struct cache
 	return 0;
 }
 
+/* Phase 3 for an extra copy (after every object: adoption may have made its row). */
+static int vs__finish_copy(struct cache *c, struct catalog_conn *cc, struct cache_verify *v,
+			   struct vs__ent *e, struct err *err)
+{
+	const char *name = e->rel + strlen(VS_COPIES);
+	struct cache_problem *p;
+	struct life_object now;
+	int ret;
+
+	if (!e->valid_name) {
+		p = vs__problem(v, "stray", e->rel, xstrdup("not the name of an extra copy"));
+		if (v->repair && store_quarantine(&c->store, e->rel, err) == 0)
+			p->repaired = 1;
+		return 0;
+	}
+	if (faccessat(c->store.copies_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		return 0; /* removed meanwhile (gc) */
+	ret = catalog_life_object(cc, e->sha, e->exec, &now, err);
+	if (ret == -ENOENT) {
+		p = vs__problem(v, "unknown", e->rel,
+				xstrdup("an extra copy of an object the catalog does not know"));
+		if (v->repair && unlinkat(c->store.copies_fd, name, 0) == 0)
+			p->repaired = 1;
+		return 0;
+	}
+	if (ret < 0)
+		return ret;
+	if (e->ck.status == STORE_CHECK_CORRUPT) {
+		p = vs__problem(
+		    v, "corrupt", e->rel,
+		    xstrdup("this extra copy's content does not match its name (changed "
+			    "in place, e.g. through a venv's hardlink)"));
+		if (v->repair && store_quarantine(&c->store, e->rel, err) == 0)
+			p->repaired = 1; /* made again by the next install that needs it */
+	} else if (e->ck.status == STORE_CHECK_BADMODE) {
+		p = vs__problem(
+		    v, "mode", e->rel,
+		    xasprintf("mode %04o, should be %04o", e->ck.mode, e->exec ? 0555u : 0444u));
+		if (v->repair && fchmodat(c->store.copies_fd, name, e->exec ? 0555 : 0444, 0) == 0)
+			p->repaired = 1;
+	}
+	return 0;
+}
+
 /* Phase 3: classify, check the catalog, repair when asked. */
 int cache_verify_finish(struct cache *c, struct cache_verify *v, struct err *err)
 {
@@ -539,7 +611,11 @@ int cache_verify_finish(struct cache *c, struct cache_verify *v, struct err *err
 		goto out;
 	}
 	for (size_t i = 0; i < pv->l.n && ret == 0; i++)
-		ret = vs__finish_ent(c, cc, v, &pv->l.v[i], err);
+		if (!pv->l.v[i].copy)
+			ret = vs__finish_ent(c, cc, v, &pv->l.v[i], err);
+	for (size_t i = 0; i < pv->l.n && ret == 0; i++)
+		if (pv->l.v[i].copy)
+			ret = vs__finish_copy(c, cc, v, &pv->l.v[i], err);
 	for (size_t i = 0; i < pv->n_tmps && ret == 0; i++) {
 		char *rel = xasprintf("../tmp/%s", pv->tmps[i]);
 		struct cache_problem *p =

@@ -26,6 +26,14 @@ import benchlib as bl  # noqa: E402
 from run import Bench, timed  # noqa: E402
 
 
+def _cpu_seconds(pid):
+    """User + system CPU time of a live process and its reaped children, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[11..14]: utime stime cutime cstime (clock ticks)
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     """Run the chosen scenario on builds a and b."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -73,6 +81,7 @@ def main():
     names = ["a", "b"] + (["cp_al"] if a.scenario == "warm" else []) \
         + (["installer"] if cold else [])
     times = {k: [] for k in names}
+    cpu = {"a": [], "b": []}  # cold: the fresh daemon's user + system CPU time for its install
     print("load average at start: %.2f %.2f %.2f" % os.getloadavg())
     try:
         for i in range(a.runs):
@@ -91,6 +100,8 @@ def main():
                     ds[k].stop()
                     ds[k] = daemon(k)
                 times[k].append(timed(ds[k].client("install", "--venv", v, *wheels)))
+                if cold:
+                    cpu[k].append(_cpu_seconds(ds[k].proc.pid))
                 trash.put(v)
         if a.scenario == "idle":
             time.sleep(3)
@@ -104,6 +115,10 @@ def main():
         print("%-6s median %.4f s  runs %s" % (k, bl.median(times[k]),
                                                " ".join("%.4f" % x for x in times[k])))
     print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
+    for k in ("a", "b"):
+        if cpu[k]:
+            print("%s daemon CPU (user+sys) median %.3f s  runs %s"
+                  % (k, bl.median(cpu[k]), " ".join("%.3f" % x for x in cpu[k])))
     pr = [y / x for x, y in zip(times["a"], times["b"])]
     print("b/a: ratio of medians %.3f, median of paired ratios %.3f"
           % (bl.median(times["b"]) / bl.median(times["a"]), bl.median(pr)))

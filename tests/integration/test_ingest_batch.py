@@ -42,14 +42,22 @@ class _Strace:
         self.p = subprocess.Popen(["strace", "-f", "-e", "trace=syncfs,fsync,fdatasync",
                                    "-o", out, "-p", str(pid)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        # Attached once the daemon's main thread reports a tracer.
+        # Attached once every thread of the daemon reports a tracer (-f follows the threads
+        # created later).
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            with open("/proc/%d/status" % pid) as f:
-                if any(ln.startswith("TracerPid:") and ln.split()[1] != "0" for ln in f):
-                    break
+            if all(self._traced(pid, t) for t in os.listdir("/proc/%d/task" % pid)):
+                break
             time.sleep(0.02)
-        time.sleep(0.3)  # -f attaches the other threads right after the main one
+
+    @staticmethod
+    def _traced(pid, tid):
+        """Whether thread tid of pid has a tracer."""
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                return any(ln.startswith("TracerPid:") and ln.split()[1] != "0" for ln in f)
+        except FileNotFoundError:
+            return True  # the thread is gone
 
     def stop(self):
         """Detach; returns {syscall: count}."""

@@ -131,6 +131,13 @@ def uninstall_killed_anywhere_leaves_the_distribution_whole_or_gone():
             d.proc.kill()
             d.proc.wait()
             p.communicate()
+            # A client that had not connected before the kill started a daemon of its own
+            # (auto-start), which holds the socket: stop it before restarting the fixture's.
+            for pid in d.pids():
+                os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while d.pids() and time.monotonic() < deadline:
+                time.sleep(0.02)
             states.add(tuple(_whole(v)))  # RECORD complete, or no dist-info
             d.start(env={})
             r = d.whlc("uninstall", "--venv", v, "pip")

@@ -15,6 +15,7 @@ daemon started under it (see BENCHMARKS.md).
 import argparse
 import glob
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,6 +45,18 @@ def _head(path, n=30):
     """The first n non-comment, non-empty lines of a text file."""
     with open(path, errors="replace") as f:
         return "".join([ln for ln in f if ln.strip() and not ln.startswith("#")][:n])
+
+
+def _sync_summary(path):
+    """Count and total wall time of each sync call in an `strace -T` log."""
+    tot = {}
+    with open(path, errors="replace") as f:
+        for ln in f:
+            m = re.search(r"\b(syncfs|fsync|fdatasync)\(.*<([0-9.]+)>\s*$", ln)
+            if m:
+                c, t = tot.get(m.group(1), (0, 0.0))
+                tot[m.group(1)] = (c + 1, t + float(m.group(2)))
+    return "\n".join("%-9s %5d calls %8.3f s" % (k, c, t) for k, (c, t) in sorted(tot.items()))
 
 
 def main():
@@ -78,7 +91,7 @@ def main():
         if a.scenario != "cold":
             install()  # warm the cache
         runs = {}
-        for label in ("perf", "strace", "plain"):
+        for label in ("perf", "strace", "sync", "plain"):
             if a.scenario == "cold":
                 d.stop()
                 d = bl.Whlcd(a.whlc, a.whlcd, os.path.join(a.work, "d-" + label)).start()
@@ -89,6 +102,12 @@ def main():
             elif label == "strace":
                 tracer = _attach(["strace", "-c", "-f", "-p", str(d.proc.pid), "-o",
                                   os.path.join(a.out, "strace-c.txt")])
+            elif label == "sync":
+                # Only the sync calls are traced, so the rest runs at full speed; -T gives
+                # the wall time each one took.
+                tracer = _attach(["strace", "-f", "-T", "-e", "trace=syncfs,fsync,fdatasync",
+                                  "-p", str(d.proc.pid), "-o",
+                                  os.path.join(a.out, "strace-sync.txt")])
             runs[label] = install()
             if tracer:
                 _detach(tracer)
@@ -102,6 +121,8 @@ def main():
         for name in ("perf-dso.txt", "perf-report.txt", "strace-c.txt"):
             print("== %s" % name)
             print(_head(os.path.join(a.out, name), 40))
+        print("== strace-sync.txt (wall time of each sync call, summed)")
+        print(_sync_summary(os.path.join(a.out, "strace-sync.txt")))
     finally:
         d.stop()
         bl.rmtree(a.work)

@@ -140,13 +140,13 @@ static void h_venv_free(struct h_venv *h)
 	free(h);
 }
 
-/* Install hook: ingest wheel i from the descriptor the client passed (or its path). */
-static int h_install__ingest(void *arg, size_t i, const char *path, struct ingest_result *res,
-			     struct err *err)
+/* Install hook: stage wheel i into b from the descriptor the client passed (or its path). */
+static int h_install__ingest(void *arg, size_t i, const char *path, struct ingest_batch *b,
+			     struct ingest_result *res, struct err *err)
 {
 	struct h_venv *h = arg;
 
-	return userfile_ingest(h->req, path, h->wheel_fds ? h->wheel_fds[i] : -1, res, err);
+	return userfile_stage(h->req, path, h->wheel_fds ? h->wheel_fds[i] : -1, b, i, res, err);
 }
 
 /*

@@ -292,6 +292,13 @@ static int ingest__read_members(struct ingest__job *j, struct err *err)
 	locale_t old = utf8 ? uselocale(utf8) : (locale_t)0;
 
 	archive_read_support_format_zip_seekable(a);
+	/*
+	 * libarchive's own CRC-32 pass is redundant: zip_index_read checked every
+	 * local header and descriptor CRC against the central directory, and
+	 * ingest__read_member checks the inflated bytes against it. Without the
+	 * option (an older libarchive) both passes run, as before.
+	 */
+	archive_read_set_options(a, "zip:ignorecrc32");
 	if (lseek(j->fd, 0, SEEK_SET) < 0 ||
 	    archive_read_open_fd(a, j->fd, INGEST_READ_BLOCK) != ARCHIVE_OK) {
 		char m[256];
@@ -464,8 +471,8 @@ static int ingest__check_contents(struct ingest__job *j, struct err *err)
 	return ingest__check_record(j, err);
 }
 
-/* The body of ingest_wheel once the file is open. */
-static int ingest__run(struct ingest__job *j, struct err *err)
+/* Steps 1-4: 1 on a hit, 0 staged (see ingest_int.h). */
+int ingest__stage(struct ingest__job *j, struct err *err)
 {
 	int ret;
 
@@ -476,7 +483,7 @@ static int ingest__run(struct ingest__job *j, struct err *err)
 	if ((ret = wheel_name_parse(j->base, &j->wn, err)) < 0)
 		return ret;
 	if ((ret = ingest__lookup(j, err)) != 0)
-		return ret < 0 ? ret : 0;
+		return ret;
 	if ((ret = zip_index_read(j->fd, (uint64_t)j->st.st_size, &j->ix->limits, &j->zi, err)) < 0)
 		return ret;
 	if ((ret = ingest_check_layout(&j->zi, &j->wn, &j->layout, err)) < 0)
@@ -489,14 +496,19 @@ static int ingest__run(struct ingest__job *j, struct err *err)
 	if ((ret = ingest__read_members(j, err)) < 0 || (ret = ingest__check_contents(j, err)) < 0)
 		return ret;
 	ingest__fill_wheel(j);
-	return ingest__publish(j, err);
+	return 0;
 }
 
-/* Tell the user what to do when the cache's filesystem is full (nothing was kept). */
-static void ingest__space_hint(const struct ingest_ctx *ix, struct err *err)
+/* Prefix a failed ingest's message with the wheel, plus the hint when the disk is full. */
+void ingest__fail_msg(const struct ingest_ctx *ix, const char *base, int ret, struct err *err)
 {
-	size_t n = strlen(err->msg);
+	size_t n;
 
+	err_prefix(err, "%s", base);
+	if (ret != -ENOSPC && ret != -EDQUOT)
+		return;
+	/* Tell the user what to do (nothing was kept). */
+	n = strlen(err->msg);
 	snprintf(err->msg + n, sizeof(err->msg) - n,
 		 "; nothing was added: free space on the filesystem of the cache %s and retry",
 		 ix->store->cache_dir);
@@ -517,51 +529,78 @@ int ingest_wheel(const struct ingest_ctx *ix, const char *path, struct ingest_re
 	return ret;
 }
 
+/* Set up a job for the wheel open on fd, named by path (nothing acquired yet). */
+void ingest__job_init(struct ingest__job *j, const struct ingest_ctx *ix, int fd, const char *path,
+		      unsigned flags, struct ingest_result *res)
+{
+	const char *slash = strrchr(path, '/');
+
+	memset(res, 0, sizeof(*res));
+	memset(j, 0, sizeof(*j));
+	j->ix = ix;
+	j->path = path;
+	j->base = slash ? slash + 1 : path;
+	j->res = res;
+	j->fd = fd;
+	j->flags = flags;
+}
+
+/* Free what only steps 1-4 need (the member reader's buffers and name table). */
+void ingest__job_trim(struct ingest__job *j)
+{
+	for (int k = 0; k < SP__COUNT; k++)
+		strbuf_free(&j->special[k]);
+	strbuf_free(&j->membuf);
+	free(j->name_tab);
+	j->name_tab = NULL;
+	free(j->obj_tab);
+	j->obj_tab = NULL;
+}
+
+/* Discard the job's remaining temporaries and free it (not the result, not j itself). */
+void ingest__job_free(struct ingest__job *j)
+{
+	for (size_t i = 0; i < j->n_objs; i++) {
+		store_tmp_discard(j->ix->store, &j->objs[i].tmp);
+		if (j->objs[i].reserved)
+			store_unreserve(j->ix->store, j->objs[i].sha, j->objs[i].exec);
+	}
+	ingest__job_trim(j);
+	free(j->objs);
+	free(j->m);
+	ingest_layout_free(&j->layout);
+	zip_index_free(&j->zi);
+	wheel_name_free(&j->wn);
+	j->objs = NULL;
+	j->m = NULL;
+	j->n_objs = 0;
+}
+
 /* Ingest the wheel open on fd, named by path (see ingest.h). */
 int ingest_wheel_fd(const struct ingest_ctx *ix, int fd, const char *path, unsigned flags,
 		    struct ingest_result *res, struct err *err)
 {
-	struct ingest__job j;
-	const char *slash = strrchr(path, '/');
+	struct ingest__job j, *jp = &j;
 	uint64_t writer;
 	int ret;
 
-	memset(res, 0, sizeof(*res));
-	memset(&j, 0, sizeof(j));
-	j.ix = ix;
-	j.path = path;
-	j.base = slash ? slash + 1 : path;
-	j.res = res;
-	j.fd = fd;
-	j.flags = flags;
+	ingest__job_init(&j, ix, fd, path, flags, res);
 	j.cc = catalog_acquire(ix->catalog, err);
 	if (j.cc == NULL) {
 		ret = err->code ? err->code : -WHLC_ECORRUPT;
 		goto out_res;
 	}
 	writer = store_writer_begin(ix->store);
-	ret = ingest__run(&j, err);
+	ret = ingest__stage(&j, err);
+	if (ret == 0)
+		ret = ingest__publish_jobs(ix, &jp, 1, NULL, err);
+	if (ret > 0)
+		ret = 0; /* a hit */
 	if (ret < 0)
-		err_prefix(err, "%s", j.base);
-	if (ret == -ENOSPC || ret == -EDQUOT)
-		ingest__space_hint(ix, err);
+		ingest__fail_msg(ix, j.base, ret, err);
 	catalog_release(ix->catalog, j.cc);
-	for (size_t i = 0; i < j.n_objs; i++) {
-		store_tmp_discard(ix->store, &j.objs[i].tmp);
-		if (j.objs[i].reserved)
-			store_unreserve(ix->store, j.objs[i].sha, j.objs[i].exec);
-	}
+	ingest__job_free(&j);
 	store_writer_end(ix->store, writer);
-	free(j.objs);
-	free(j.obj_tab);
-	free(j.name_tab);
-	free(j.m);
-	for (int k = 0; k < SP__COUNT; k++)
-		strbuf_free(&j.special[k]);
-	strbuf_free(&j.membuf);
-	ingest_layout_free(&j.layout);
-	zip_index_free(&j.zi);
-	wheel_name_free(&j.wn);
 out_res:
 	if (ret < 0)
 		ingest_result_free(res);

@@ -63,7 +63,26 @@ struct ingest__job {
 int ingest__lookup(struct ingest__job *j, struct err *err);
 /* Fill the catalog row for a new wheel from the file name and layout. */
 void ingest__fill_wheel(struct ingest__job *j);
-/* Step 5: publish objects durably, then one catalog transaction. */
-int ingest__publish(struct ingest__job *j, struct err *err);
+/*
+ * Step 5 for n staged jobs at once: one syncfs for every temporary of every
+ * job, link them all, one syncfs, then each job's catalog transaction (with
+ * its own j->cc) in order. On error *failed (may be NULL) is the index of the
+ * job the error belongs to, or n when it is the batch's (a sync or a failure
+ * point); the jobs before a failed commit stay committed.
+ */
+int ingest__publish_jobs(const struct ingest_ctx *ix, struct ingest__job *const *jobs, size_t n,
+			 size_t *failed, struct err *err);
+
+/* Set up a job for the wheel open on fd, named by path (nothing acquired yet). */
+void ingest__job_init(struct ingest__job *j, const struct ingest_ctx *ix, int fd, const char *path,
+		      unsigned flags, struct ingest_result *res);
+/* Steps 1-4 with j->cc held: 1 on a hit (done, nothing to publish), 0 staged, or an error. */
+int ingest__stage(struct ingest__job *j, struct err *err);
+/* Free what only steps 1-4 need (the member reader's buffers and name table). */
+void ingest__job_trim(struct ingest__job *j);
+/* Discard the job's remaining temporaries and free it (not the result, not j itself). */
+void ingest__job_free(struct ingest__job *j);
+/* Prefix a failed ingest's message with the wheel, plus the hint when the disk is full. */
+void ingest__fail_msg(const struct ingest_ctx *ix, const char *base, int ret, struct err *err);
 
 #endif

@@ -3,7 +3,9 @@
  * and publishing a new wheel's objects and catalog rows.
  *
  * Durability and power loss. Member bytes go to temporaries in store-v1/tmp
- * (never fsync'ed one by one). After every check has passed:
+ * (never fsync'ed one by one). After every check has passed (of every wheel
+ * of a batch: ingest_batch.h makes the steps below one barrier per install
+ * request instead of one per wheel):
  *   1. syncfs: the temporaries' data is durable;
  *   2. link each temporary to its final object name (EEXIST: already there);
  *   3. syncfs: the new names (and fan-out directories) are durable;
@@ -98,40 +100,46 @@ static int ingest__same_name(struct ingest__job *j, const struct catalog_wheel *
 		       j->wn.norm_name, j->wn.version, w->filename, w->norm_name, w->version);
 }
 
-/* Step 5: publish objects durably, then one catalog transaction. */
-int ingest__publish(struct ingest__job *j, struct err *err)
+/* Whether j has temporaries to link, and whether it needs the second sync anyway. */
+static int ingest__sync_needs(struct ingest__job *j, int *any_tmp, int *need_sync, struct err *err)
 {
-	struct store *s = j->ix->store;
-	struct catalog_wheel *w = &j->res->wheel, existing;
-	int any_tmp = 0, need_sync = 0, ret;
+	int ret;
 
 	for (size_t i = 0; i < j->n_objs; i++) {
 		if (j->objs[i].tmp.name[0]) {
-			any_tmp = 1;
-		} else if (!need_sync) {
+			*any_tmp = 1;
+		} else if (!*need_sync) {
 			ret = catalog_object_known(j->cc, j->objs[i].sha, j->objs[i].exec, err);
 			if (ret < 0)
 				return ret;
-			need_sync = ret == 0;
+			*need_sync = ret == 0;
 		}
 	}
-	if ((ret = failpoint_hit(j->ix->fp, "ingest-before-publish")) < 0)
-		return err_set(err, ret, "failure point ingest-before-publish");
-	if (any_tmp && (ret = store_sync(s, err)) < 0)
-		return ret;
+	return 0;
+}
+
+/* Link every temporary of j to its final object name. */
+static int ingest__link(struct ingest__job *j, struct err *err)
+{
+	int ret;
+
 	for (size_t i = 0; i < j->n_objs; i++) {
 		int created = 0;
 		if (!j->objs[i].tmp.name[0])
 			continue;
-		if ((ret = store_tmp_publish(s, &j->objs[i].tmp, j->objs[i].sha, j->objs[i].exec,
-					     &created, err)) < 0)
+		if ((ret = store_tmp_publish(j->ix->store, &j->objs[i].tmp, j->objs[i].sha,
+					     j->objs[i].exec, &created, err)) < 0)
 			return err_prefix(err, "publishing objects");
 		j->res->new_objects += (uint64_t)created;
 	}
-	if ((any_tmp || need_sync) && (ret = store_sync(s, err)) < 0)
-		return ret;
-	if ((ret = failpoint_hit(j->ix->fp, "ingest-before-commit")) < 0)
-		return err_set(err, ret, "failure point ingest-before-commit");
+	return 0;
+}
+
+/* The catalog transaction of a staged wheel whose objects are published and durable. */
+static int ingest__commit(struct ingest__job *j, struct err *err)
+{
+	struct catalog_wheel *w = &j->res->wheel, existing;
+	int ret;
 
 	if ((ret = catalog_begin(j->cc, err)) < 0)
 		return ret;
@@ -173,6 +181,44 @@ int ingest__publish(struct ingest__job *j, struct err *err)
 	return 0;
 fail:
 	catalog_rollback(j->cc);
+	return ret;
+}
+
+/* Step 5 for n staged jobs: sync, link, sync, commit each (see ingest_int.h). */
+int ingest__publish_jobs(const struct ingest_ctx *ix, struct ingest__job *const *jobs, size_t n,
+			 size_t *failed, struct err *err)
+{
+	struct store *s = ix->store;
+	int any_tmp = 0, need_sync = 0, ret;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((ret = ingest__sync_needs(jobs[i], &any_tmp, &need_sync, err)) < 0)
+			goto fail_job;
+	i = n;
+	if ((ret = failpoint_hit(ix->fp, "ingest-before-publish")) < 0) {
+		ret = err_set(err, ret, "failure point ingest-before-publish");
+		goto fail_job;
+	}
+	if (any_tmp && (ret = store_sync(s, err)) < 0)
+		goto fail_job;
+	for (i = 0; i < n; i++)
+		if ((ret = ingest__link(jobs[i], err)) < 0)
+			goto fail_job;
+	i = n;
+	if ((any_tmp || need_sync) && (ret = store_sync(s, err)) < 0)
+		goto fail_job;
+	if ((ret = failpoint_hit(ix->fp, "ingest-before-commit")) < 0) {
+		ret = err_set(err, ret, "failure point ingest-before-commit");
+		goto fail_job;
+	}
+	for (i = 0; i < n; i++)
+		if ((ret = ingest__commit(jobs[i], err)) < 0)
+			goto fail_job;
+	return 0;
+fail_job:
+	if (failed)
+		*failed = i;
 	return ret;
 }
 

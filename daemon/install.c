@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "install.h"
+#include "install_ingest.h"
 #include "installed.h"
 #include "tags.h"
 #include "venv.h"
@@ -154,15 +155,19 @@ struct install__wheel {
 	char op; /* '+' or '=' */
 };
 
-/* Ingest and check one wheel; fill w. */
-static int install__prepare(const struct install_env *env, const struct install_opts *o,
+/* Take one wheel's ingest result from g and check it; fill w. */
+static int install__prepare(struct install_ingested *g, const struct install_opts *o,
 			    const struct tags *tags, const struct installed_list *il,
 			    struct install__wheel *w, struct install_result *res, struct err *err)
 {
-	int rc = env->ingest_fn ? env->ingest_fn(env->ingest_arg, w->index, w->path, &w->ing, err)
-				: ingest_wheel(env->ingest, w->path, &w->ing, err);
-	if (rc < 0)
+	int rc = g->rc[w->index];
+
+	if (rc < 0) {
+		*err = g->err[w->index];
 		return rc;
+	}
+	w->ing = g->res[w->index];
+	memset(&g->res[w->index], 0, sizeof(g->res[w->index]));
 	for (size_t i = 0; i < w->ing.n_warnings; i++)
 		install_warn(res, "%s: %s", w->ing.wheel.filename, w->ing.warnings[i]);
 	if ((rc = wheel_name_parse(w->ing.wheel.filename, &w->wn, err)) < 0)
@@ -189,6 +194,7 @@ int install_run(const struct install_env *env, const struct install_opts *o,
 	struct tags tags = {0};
 	struct installed_list il = {0};
 	struct install__wheel *ws = xcalloc(o->n_wheels ? o->n_wheels : 1, sizeof(*ws));
+	struct install_ingested ig = {0};
 	int rc, have_facts = 0;
 
 	memset(&facts, 0, sizeof(facts));
@@ -209,12 +215,12 @@ int install_run(const struct install_env *env, const struct install_opts *o,
 		goto out;
 	if ((rc = installed_scan(&v.at, &facts, &il, err)) < 0)
 		goto out;
+	if ((rc = install_ingest_all(env, o, &ig, err)) < 0)
+		goto out;
 	for (size_t i = 0; i < o->n_wheels; i++) {
 		ws[i].path = o->wheels[i];
 		ws[i].index = i;
-		if (env->progress)
-			env->progress(env->progress_arg, "prepare", i, o->n_wheels);
-		if ((rc = install__prepare(env, o, &tags, &il, &ws[i], res, err)) < 0)
+		if ((rc = install__prepare(&ig, o, &tags, &il, &ws[i], res, err)) < 0)
 			goto out;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(ws[j].ing.wheel.norm_name, ws[i].ing.wheel.norm_name)) {
@@ -250,6 +256,7 @@ out:
 		wheel_name_free(&ws[i].wn);
 	}
 	free(ws);
+	install_ingested_free(&ig);
 	installed_list_free(&il);
 	tags_free(&tags);
 	if (have_facts)

@@ -31,6 +31,7 @@
 #include "venv_at.h"
 
 struct cache;
+struct ingest_batch;
 
 enum install_mode { INSTALL_HARDLINK, INSTALL_CLONE, INSTALL_COPY, INSTALL_SYMLINK };
 
@@ -52,11 +53,12 @@ struct install_env {
 	void *progress_arg;
 	atomic_bool *cancel; /* may be NULL: client went away */
 	/*
-	 * Ingest wheel i of the request (NULL: ingest_wheel by path). The system
-	 * mode passes the client's descriptors this way (daemon/userfile.h).
+	 * Stage wheel i of the request into slot i of b (NULL: ingest_batch_stage
+	 * by path). The system mode passes the client's descriptors this way
+	 * (daemon/userfile.h). Called from several threads at once.
 	 */
-	int (*ingest_fn)(void *arg, size_t i, const char *path, struct ingest_result *res,
-			 struct err *err);
+	int (*ingest_fn)(void *arg, size_t i, const char *path, struct ingest_batch *b,
+			 struct ingest_result *res, struct err *err);
 	void *ingest_arg;
 };
 

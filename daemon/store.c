@@ -316,7 +316,18 @@ int store_tmp_publish(struct store *s, struct store_tmp *t, const uint8_t sha256
 	if (created)
 		*created = 0;
 	for (int tries = 0; tries < 2; tries++) {
-		if (linkat(s->tmp_fd, t->name, s->objects_fd, rel, 0) == 0) {
+		/*
+		 * One rename gives the final name and drops the temporary one (link +
+		 * unlink took two directory updates); NOREPLACE keeps an existing object.
+		 * Filesystems without RENAME_NOREPLACE (EINVAL) get the link.
+		 */
+		if (renameat2(s->tmp_fd, t->name, s->objects_fd, rel, RENAME_NOREPLACE) == 0) {
+			t->name[0] = '\0';
+			if (created)
+				*created = 1;
+			break;
+		}
+		if (errno == EINVAL && linkat(s->tmp_fd, t->name, s->objects_fd, rel, 0) == 0) {
 			if (created)
 				*created = 1;
 			break;

@@ -11,6 +11,7 @@
 
 #include "cache.h"
 #include "daemon.h"
+#include "ingest_batch.h"
 #include "proto.h"
 #include "userfile.h"
 #include "xalloc.h"
@@ -99,9 +100,10 @@ static int userfile__snapshot(struct store *s, int fd, const char *path, int *ou
 	return 0;
 }
 
-/* Ingest one wheel of a request (see userfile.h). */
-int userfile_ingest(struct req *req, const char *path, int64_t fd_index, struct ingest_result *res,
-		    struct err *e)
+/* Ingest one wheel of a request, or only stage it into slot of b when b is not NULL. */
+static int userfile__ingest(struct req *req, const char *path, int64_t fd_index,
+			    struct ingest_batch *b, size_t slot, struct ingest_result *res,
+			    struct err *e)
 {
 	struct daemon *d = req_daemon(req);
 	struct cache *c = d->cache;
@@ -116,7 +118,8 @@ int userfile_ingest(struct req *req, const char *path, int64_t fd_index, struct 
 			    "client did not pass this one open (it could not open it: "
 			    "check that you can read it)",
 			    path);
-		return ingest_wheel(&c->ingest, path, res, e);
+		return b ? ingest_batch_stage(b, slot, path, res, e)
+			 : ingest_wheel(&c->ingest, path, res, e);
 	}
 	if ((fd = userfile__fd(req, fd_index, path, e)) < 0)
 		return fd;
@@ -124,7 +127,10 @@ int userfile_ingest(struct req *req, const char *path, int64_t fd_index, struct 
 		ident_suspend(); /* the snapshot is the daemon's file */
 		rc = userfile__snapshot(&c->store, fd, path, &own, e);
 		if (rc == 0) {
-			rc = ingest_wheel_fd(&c->ingest, own, path, INGEST_NO_STATCACHE, res, e);
+			rc =
+			    b ? ingest_batch_stage_fd(b, slot, own, path, INGEST_NO_STATCACHE, res,
+						      e)
+			      : ingest_wheel_fd(&c->ingest, own, path, INGEST_NO_STATCACHE, res, e);
 			close(own);
 		}
 		ident_resume();
@@ -134,10 +140,25 @@ int userfile_ingest(struct req *req, const char *path, int64_t fd_index, struct 
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	own = open(proc, O_RDONLY | O_CLOEXEC);
-	rc = ingest_wheel_fd(&c->ingest, own >= 0 ? own : fd, path, 0, res, e);
+	rc = b ? ingest_batch_stage_fd(b, slot, own >= 0 ? own : fd, path, 0, res, e)
+	       : ingest_wheel_fd(&c->ingest, own >= 0 ? own : fd, path, 0, res, e);
 	if (own >= 0)
 		close(own);
 	return rc;
+}
+
+/* Ingest one wheel of a request (see userfile.h). */
+int userfile_ingest(struct req *req, const char *path, int64_t fd_index, struct ingest_result *res,
+		    struct err *e)
+{
+	return userfile__ingest(req, path, fd_index, NULL, 0, res, e);
+}
+
+/* Stage one wheel of a request into slot of a batch (see userfile.h). */
+int userfile_stage(struct req *req, const char *path, int64_t fd_index, struct ingest_batch *b,
+		   size_t slot, struct ingest_result *res, struct err *e)
+{
+	return userfile__ingest(req, path, fd_index, b, slot, res, e);
 }
 
 /* Act as the request's peer (system mode) and check the venv descriptor. */

@@ -18,6 +18,8 @@
  * (-1: the client could not open that one). Absent: every index is -1.
  * *out has n entries (malloc'd).
  */
+struct ingest_batch;
+
 int userfile_indexes(const msgpack_object *body, const char *key, size_t n, int64_t **out,
 		     struct err *e);
 
@@ -29,6 +31,9 @@ int userfile_indexes(const msgpack_object *body, const char *key, size_t n, int6
  */
 int userfile_ingest(struct req *req, const char *path, int64_t fd_index, struct ingest_result *res,
 		    struct err *e);
+/* The same, but only staged into slot of batch b (ingest_batch.h); b publishes it. */
+int userfile_stage(struct req *req, const char *path, int64_t fd_index, struct ingest_batch *b,
+		   size_t slot, struct ingest_result *res, struct err *e);
 
 /*
  * System mode: make the calling worker thread act as the request's peer and

@@ -101,17 +101,71 @@ void install_line_add(struct install_result *r, char op, const char *name, const
 int install_facts(struct catalog *cat, const char *python, const char *venv_dir,
 		  struct interp_facts *out, struct err *err);
 
-/* ---- one distribution (install_one.c) ---- */
+/* ---- one distribution, in phases (install_one.c) ---- */
 
 struct installed_list;
 struct installed_dist;
 struct wheel_name;
-/* Install one ingested, compatible wheel, replacing old (when given) atomically. */
-int install__one_wheel(const struct install_env *env, const struct install_opts *o,
-		       const struct interp_facts *f, struct installed_list *il,
-		       const struct installed_dist *old, const char *path,
-		       const struct catalog_wheel *w, const struct wheel_name *wn,
-		       struct install_result *res, struct err *err);
+struct install_dirs;
+/* One distribution being installed (opaque). */
+struct install_job;
+
+/* A job for one ingested, compatible wheel, replacing old (when given) atomically. */
+struct install_job *install_job_new(const struct installed_dist *old, const char *path,
+				    const struct catalog_wheel *w, const struct wheel_name *wn);
+/* Plan: pin the wheel, map members and launchers to destinations; the venv is not touched. */
+int install_job_plan(const struct install_env *env, const struct interp_facts *f,
+		     struct install_job *j, struct install_result *res, struct err *err);
+/* Call fn for every path the planned job writes outside its temporary dist-info. */
+void install_job_paths(const struct install_job *j, void (*fn)(void *arg, const char *path),
+		       void *arg);
+/* Number of files the planned job puts in place. */
+size_t install_job_size(const struct install_job *j);
+/*
+ * Apply, up to the commit point: stash (journal) the old version and what
+ * the job overwrites, create directories (known: shared set, may be NULL),
+ * link, write the generated files into the temporary dist-info.
+ */
+int install_job_apply(const struct install_env *env, const struct install_opts *o,
+		      const struct interp_facts *f, struct install_job *j,
+		      struct install_dirs *known, struct install_result *res, struct err *err);
+/* Commit an applied job: its dist-info into place, the stash gone, `-`/`+` lines, catalog. */
+int install_job_commit(const struct install_env *env, const struct install_opts *o,
+		       const struct interp_facts *f, const struct installed_list *il,
+		       struct install_job *j, struct install_result *res, struct err *err);
+/* Undo whatever apply did (nothing when it did nothing); rc: the failure, for its message. */
+void install_job_undo(const struct install_opts *o, const struct interp_facts *f,
+		      struct install_job *j, int rc, struct install_result *res, struct err *err);
+/* Unpin and free (NULL: nothing). */
+void install_job_free(const struct install_env *env, struct install_job *j);
+
+/* ---- the wheels of one request, in parallel (install_par.c) ---- */
+
+/* One wheel of a request, prepared (ingested, checked) by install_run. */
+struct install_par_wheel {
+	const char *path;
+	const struct catalog_wheel *w;
+	const struct wheel_name *wn;
+	const struct installed_dist *old;
+	char op; /* '+' install, '=' already there */
+};
+
+/*
+ * Install the wheels in request order as pip would, several at a time:
+ * wheels run concurrently only when their paths are disjoint (files,
+ * launchers, dist-info, and no file where the other has a directory); an
+ * upgrade runs alone. Commits happen in request order; at the first failure
+ * the wheels before it stay installed and the ones after it are undone.
+ */
+int install_par_run(const struct install_env *env, const struct install_opts *o,
+		    const struct interp_facts *f, const struct installed_list *il,
+		    const struct install_par_wheel *ws, size_t n, struct install_result *res,
+		    struct err *err);
+
+/* Directories known to exist during one request (thread-safe; NULL: none known). */
+int install_dirs_known(struct install_dirs *d, const char *dir);
+/* Remember that dir exists (NULL d: nothing). */
+void install_dirs_add(struct install_dirs *d, const char *dir);
 
 /* ---- materialization (install_link.c) ---- */
 
@@ -143,8 +197,9 @@ struct install_link {
 	uint64_t total;
 };
 
-/* Create the parent directories of every file (each once). */
-int install_mkdirs(struct install_file *files, size_t n, struct err *err);
+/* Create the parent directories of every file (each once, none in known). */
+int install_mkdirs(struct install_file *files, size_t n, struct install_dirs *known,
+		   struct err *err);
 /* Link/copy/rewrite every file with m != NULL, spread over threads for large sets. */
 int install_link_files(struct install_link *lk, struct install_file *files, size_t n,
 		       struct err *err);

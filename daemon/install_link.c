@@ -47,8 +47,9 @@ static int install__strcmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Create the parent directories of every file, each once. */
-int install_mkdirs(struct install_file *files, size_t n, struct err *err)
+/* Create the parent directories of every file, each once (none known to exist already). */
+int install_mkdirs(struct install_file *files, size_t n, struct install_dirs *known,
+		   struct err *err)
 {
 	char **dirs = xcalloc(n ? n : 1, sizeof(*dirs));
 	size_t nd = 0;
@@ -64,12 +65,14 @@ int install_mkdirs(struct install_file *files, size_t n, struct err *err)
 	}
 	qsort(dirs, nd, sizeof(*dirs), install__strcmp);
 	for (size_t i = 0; i < nd; i++) {
-		if (i && !strcmp(dirs[i], dirs[i - 1]))
+		if ((i && !strcmp(dirs[i], dirs[i - 1])) || install_dirs_known(known, dirs[i]))
 			continue;
 		int r = install__mkdir_p(dirs[i]);
 		if (r < 0 && rc == 0)
 			rc = err_set(err, r, "cannot create directory %s: %s", dirs[i],
 				     strerror(-r));
+		else if (r == 0)
+			install_dirs_add(known, dirs[i]);
 	}
 	for (size_t i = 0; i < nd; i++)
 		free(dirs[i]);
@@ -407,6 +410,7 @@ struct install__chunk {
 	struct install_link *lk;
 	struct install_file *files;
 	size_t n;
+	const struct ident_state *ident; /* of the thread that started this one (system mode) */
 };
 
 /* Thread body: process a contiguous run of files, reusing the parent dir fd while it repeats. */
@@ -418,7 +422,12 @@ static void *install__chunk_run(void *arg)
 	size_t curlen = 0;
 	int dfd = -1;
 	uint64_t since = 0;
+	struct err e;
 
+	if (c->ident && ident_adopt(c->ident, &e) < 0) {
+		install__fail(lk, e.code, "%s%s", e.msg, "");
+		return NULL;
+	}
 	for (size_t i = 0; i < c->n && lk->rc == 0; i++) {
 		struct install_file *f = &c->files[i];
 		const char *slash = strrchr(f->dest, '/');
@@ -471,6 +480,8 @@ static void *install__chunk_run(void *arg)
 	atomic_fetch_add(&lk->done, since);
 	if (dfd >= 0)
 		close(dfd);
+	if (c->ident)
+		ident_leave();
 	return NULL;
 }
 
@@ -482,13 +493,15 @@ int install_link_files(struct install_link *lk, struct install_file *files, size
 	pthread_t th[INSTALL_LINK_THREADS];
 	struct install__chunk ch[INSTALL_LINK_THREADS];
 	int started[INSTALL_LINK_THREADS] = {0};
+	struct ident_state *id;
 
 	if (nt > INSTALL_LINK_THREADS)
 		nt = INSTALL_LINK_THREADS;
+	id = nt > 1 ? ident_state_save() : NULL;
 	lk->total = n;
 	for (size_t t = 0; t < nt; t++) {
 		size_t a = n * t / nt, b = n * (t + 1) / nt;
-		ch[t] = (struct install__chunk){lk, files + a, b - a};
+		ch[t] = (struct install__chunk){lk, files + a, b - a, t > 0 ? id : NULL};
 		if (t > 0 && pthread_create(&th[t], NULL, install__chunk_run, &ch[t]) == 0)
 			started[t] = 1;
 	}
@@ -496,9 +509,12 @@ int install_link_files(struct install_link *lk, struct install_file *files, size
 	for (size_t t = 1; t < nt; t++) {
 		if (started[t])
 			pthread_join(th[t], NULL);
-		else
-			install__chunk_run(&ch[t]); /* no thread: do it here */
+		else {
+			ch[t].ident = NULL; /* no thread: do it here, as this thread */
+			install__chunk_run(&ch[t]);
+		}
 	}
+	ident_state_free(id);
 	if (lk->rc < 0) {
 		err_set(err, lk->rc, "%s", lk->err.msg);
 		return lk->rc;

@@ -16,3 +16,4 @@ include tests/integration/fidelity.mk
 include tests/integration/bench.mk
 include tests/integration/killtest.mk
 include tests/integration/stress.mk
+include tests/integration/warmpar.mk

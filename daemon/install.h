@@ -129,10 +129,12 @@ size_t install_job_size(const struct install_job *j);
 int install_job_apply(const struct install_env *env, const struct install_opts *o,
 		      const struct interp_facts *f, struct install_job *j,
 		      struct install_dirs *known, struct install_result *res, struct err *err);
-/* Commit an applied job: its dist-info into place, the stash gone, `-`/`+` lines, catalog. */
-int install_job_commit(const struct install_env *env, const struct install_opts *o,
-		       const struct interp_facts *f, const struct installed_list *il,
+/* Commit an applied job: its dist-info into place (the commit point), `-`/`+` lines. */
+int install_job_commit(const struct interp_facts *f, const struct installed_list *il,
 		       struct install_job *j, struct install_result *res, struct err *err);
+/* After a commit, in any order: the stash deleted, the catalog told (no commit: nothing). */
+void install_job_settle(const struct install_env *env, const struct install_opts *o,
+			const struct interp_facts *f, struct install_job *j);
 /* Undo whatever apply did (nothing when it did nothing); rc: the failure, for its message. */
 void install_job_undo(const struct install_opts *o, const struct interp_facts *f,
 		      struct install_job *j, int rc, struct install_result *res, struct err *err);
@@ -195,12 +197,15 @@ struct install_link {
 	atomic_uint_fast64_t done;
 	atomic_uint_fast64_t bytes_linked; /* bytes hardlinked/symlinked, not copied */
 	uint64_t total;
+
+	/* Directories known to exist (NULL: none). */
+	struct install_dirs *known;
 };
 
-/* Create the parent directories of every file (each once, none in known). */
-int install_mkdirs(struct install_file *files, size_t n, struct install_dirs *known,
-		   struct err *err);
-/* Link/copy/rewrite every file with m != NULL, spread over threads for large sets. */
+/*
+ * Link/copy/rewrite every file with m != NULL, spread over threads for large
+ * sets, creating the directories they need (lk->known: the ones that exist).
+ */
 int install_link_files(struct install_link *lk, struct install_file *files, size_t n,
 		       struct err *err);
 /* Write bytes as a new file at dest (replacing atomically), mode 0644/0755. */

@@ -41,45 +41,6 @@ static int install__mkdir_p(char *dir)
 	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -errno;
 }
 
-/* Sort helper for strings. */
-static int install__strcmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Create the parent directories of every file, each once (none known to exist already). */
-int install_mkdirs(struct install_file *files, size_t n, struct install_dirs *known,
-		   struct err *err)
-{
-	char **dirs = xcalloc(n ? n : 1, sizeof(*dirs));
-	size_t nd = 0;
-	int rc = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *s = strrchr(files[i].dest, '/');
-		size_t len = (size_t)(s - files[i].dest);
-		/* Files of one directory are mostly adjacent: skip the obvious repeats. */
-		if (nd && strlen(dirs[nd - 1]) == len && !strncmp(dirs[nd - 1], files[i].dest, len))
-			continue;
-		dirs[nd++] = xstrndup(files[i].dest, len);
-	}
-	qsort(dirs, nd, sizeof(*dirs), install__strcmp);
-	for (size_t i = 0; i < nd; i++) {
-		if ((i && !strcmp(dirs[i], dirs[i - 1])) || install_dirs_known(known, dirs[i]))
-			continue;
-		int r = install__mkdir_p(dirs[i]);
-		if (r < 0 && rc == 0)
-			rc = err_set(err, r, "cannot create directory %s: %s", dirs[i],
-				     strerror(-r));
-		else if (r == 0)
-			install_dirs_add(known, dirs[i]);
-	}
-	for (size_t i = 0; i < nd; i++)
-		free(dirs[i]);
-	free(dirs);
-	return rc;
-}
-
 /* Attempts at a free temporary name (leftovers of a crash may hold a few). */
 #define INSTALL_TMP_TRIES 1000
 
@@ -413,6 +374,24 @@ struct install__chunk {
 	const struct ident_state *ident; /* of the thread that started this one (system mode) */
 };
 
+/*
+ * Open a directory to put files in, creating it (and missing parents) first
+ * unless the request knows it exists: each directory is made by the thread
+ * that reaches it first, while the other threads link.
+ */
+static int install__open_dir(struct install_link *lk, char *dir)
+{
+	int fd, r;
+
+	if (!install_dirs_known(lk->known, dir)) {
+		if ((r = install__mkdir_p(dir)) < 0)
+			return r;
+		install_dirs_add(lk->known, dir);
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 /* Thread body: process a contiguous run of files, reusing the parent dir fd while it repeats. */
 static void *install__chunk_run(void *arg)
 {
@@ -438,11 +417,12 @@ static void *install__chunk_run(void *arg)
 			char *dir = xstrndup(f->dest, dl);
 			if (dfd >= 0)
 				close(dfd);
-			dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			dfd = install__open_dir(lk, dir);
 			free(dir);
 			if (dfd < 0) {
-				install__fail(lk, -errno, "cannot open the directory of %s (%s)",
-					      f->dest, strerror(errno));
+				install__fail(lk, dfd,
+					      "cannot create or open the directory of %s (%s)",
+					      f->dest, strerror(-dfd));
 				break;
 			}
 			cur = f->dest;

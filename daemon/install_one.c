@@ -533,6 +533,8 @@ struct install_job {
 	struct install_stash stash;
 	struct installed_plan up; /* the old version's files */
 	uint64_t bytes_linked;
+	int committed;		     /* settled by install_job_settle */
+	enum install_mode mode_used; /* for the catalog */
 };
 
 /* A job for one wheel. */
@@ -636,12 +638,11 @@ int install_job_apply(const struct install_env *env, const struct install_opts *
 		return err_set(err, -errno, "cannot create %s: %s", j->tmp_di, strerror(errno));
 	j->tmp_di_made = 1;
 	install_dirs_add(known, j->tmp_di);
-	if ((rc = install_mkdirs(j->files, j->n, known, err)) < 0)
-		return rc;
 	memset(&lk, 0, sizeof(lk));
 	lk.env = env;
 	lk.mode = o->mode;
 	lk.executable = f->executable;
+	lk.known = known;
 	pthread_mutex_init(&lk.mu, NULL);
 	rc = install_link_files(&lk, j->files, j->n, err);
 	pthread_mutex_destroy(&lk.mu);
@@ -664,8 +665,7 @@ int install_job_apply(const struct install_env *env, const struct install_opts *
 }
 
 /* The commit point (the dist-info under its final name), then the bookkeeping. */
-int install_job_commit(const struct install_env *env, const struct install_opts *o,
-		       const struct interp_facts *f, const struct installed_list *il,
+int install_job_commit(const struct interp_facts *f, const struct installed_list *il,
 		       struct install_job *jb, struct install_result *res, struct err *err)
 {
 	struct install__job *j = &jb->j;
@@ -675,16 +675,31 @@ int install_job_commit(const struct install_env *env, const struct install_opts 
 		return err_set(err, -errno, "cannot move %s into place: %s", j->final_di,
 			       strerror(errno));
 	j->tmp_di_made = 0;
+	jb->committed = 1;
+	jb->mode_used = res->mode_used;
 	install__mark_stashed(j);
 	install__collisions(f, il, jb->old, w, j, res);
-	install_stash_commit(&jb->stash);
-	jb->stashed = 0;
 	if (jb->old)
 		install_line_add(res, '-', jb->old->name, jb->old->version);
 	install_line_add(res, '+', w->norm_name, w->version);
 	res->bytes_linked += jb->bytes_linked;
-	install__account(env, o, f, w, jb->wid, jb->bytes_linked, res);
 	return 0;
+}
+
+/* After the commit, in any order: the stash deleted, the catalog told. */
+void install_job_settle(const struct install_env *env, const struct install_opts *o,
+			const struct interp_facts *f, struct install_job *jb)
+{
+	struct install_result r;
+
+	if (jb == NULL || !jb->committed)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.mode_used = jb->mode_used;
+	install_stash_commit(&jb->stash);
+	jb->stashed = 0;
+	jb->committed = 0;
+	install__account(env, o, f, jb->w, jb->wid, jb->bytes_linked, &r);
 }
 
 /* Undo an applied job (rc: why, for the message). */

@@ -41,9 +41,11 @@
 #include "xalloc.h"
 
 /* Threads working on one request, the calling one included (2 cores: kernel work + waits). */
+#ifndef INSTALL_PAR_THREADS
 #define INSTALL_PAR_THREADS 4
+#endif
 /* Wheels planned (pinned, their plans in memory) ahead of the next commit, at most. */
-#define INSTALL_PAR_AHEAD 32
+#define INSTALL_PAR_AHEAD 64
 
 /* ---- a map from paths to a wheel index ---- */
 
@@ -368,7 +370,7 @@ static void install__finish(struct install__par *p, struct install__slot *s, siz
 			install_line_add(&s->res, '+', in->w->norm_name, in->w->version);
 		}
 	} else if (s->rc == 0) {
-		s->rc = install_job_commit(p->env, p->o, p->f, p->il, j, &s->res, &s->err);
+		s->rc = install_job_commit(p->f, p->il, j, &s->res, &s->err);
 		if (s->rc == 0)
 			s->res.installed++;
 	}
@@ -408,17 +410,24 @@ static void install__work(struct install__par *p)
 	while (p->cursor < p->n) {
 		if ((s = install__committable(p)) != NULL) {
 			size_t failed_at = p->failed_at;
+			struct install_job *j = s->job;
 			p->committing = 1;
 			pthread_mutex_unlock(&p->mu);
 			install__finish(p, s, failed_at);
-			install_job_free(p->env, s->job);
-			s->job = NULL;
 			install_result_free(&s->res);
 			pthread_mutex_lock(&p->mu);
 			if (p->rc < 0 && p->failed_at > p->cursor)
 				p->failed_at = p->cursor;
+			s->job = NULL;
 			p->cursor++;
 			p->committing = 0;
+			pthread_cond_broadcast(&p->cv);
+			/* The next wheel commits meanwhile. */
+			pthread_mutex_unlock(&p->mu);
+			install_job_settle(p->env, p->o, p->f, j);
+			install_job_free(p->env, j);
+			pthread_mutex_lock(&p->mu);
+			continue;
 		} else if ((s = install__applicable(p)) != NULL) {
 			s->state = INSTALL_APPLYING;
 			pthread_mutex_unlock(&p->mu);

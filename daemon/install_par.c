@@ -52,25 +52,30 @@
 struct install__map {
 	char **keys;
 	ssize_t *vals;
+	uint64_t *hashes;
 	size_t cap, n; /* cap: a power of two */
 };
 
-/* FNV-1a of the first len bytes of s. */
-static size_t install__hash(const char *s, size_t len)
+/* FNV-1a of the first len bytes of s, its bits mixed (the low ones index the table). */
+static uint64_t install__hash(const char *s, size_t len)
 {
 	uint64_t h = 1469598103934665603ull;
 
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return (size_t)h;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 33);
 }
 
-/* The slot of key (its first len bytes) in m: where it is, or the free one it would take. */
-static size_t install__slot_of(const struct install__map *m, const char *key, size_t len)
+/* The slot of key (its first len bytes, hash h) in m: where it is, or the free one it takes. */
+static size_t install__slot_of(const struct install__map *m, const char *key, size_t len,
+			       uint64_t h)
 {
-	size_t i = install__hash(key, len) & (m->cap - 1);
+	size_t i = (size_t)h & (m->cap - 1);
 
-	while (m->keys[i] && (strncmp(m->keys[i], key, len) != 0 || m->keys[i][len] != '\0'))
+	while (m->keys[i] &&
+	       (m->hashes[i] != h || strncmp(m->keys[i], key, len) != 0 || m->keys[i][len] != '\0'))
 		i = (i + 1) & (m->cap - 1);
 	return i;
 }
@@ -80,7 +85,7 @@ static ssize_t install__map_get(const struct install__map *m, const char *key, s
 {
 	if (m->cap == 0)
 		return -1;
-	size_t i = install__slot_of(m, key, len);
+	size_t i = install__slot_of(m, key, len, install__hash(key, len));
 	return m->keys[i] ? m->vals[i] : -1;
 }
 
@@ -88,23 +93,30 @@ static ssize_t install__map_get(const struct install__map *m, const char *key, s
 static void install__map_put(struct install__map *m, const char *key, size_t len, ssize_t v)
 {
 	if (2 * (m->n + 1) > m->cap) {
-		struct install__map g = {NULL, NULL, m->cap ? 2 * m->cap : 1024, 0};
+		struct install__map g = {NULL, NULL, NULL, m->cap ? 2 * m->cap : 1024, 0};
 		g.keys = xcalloc(g.cap, sizeof(*g.keys));
 		g.vals = xcalloc(g.cap, sizeof(*g.vals));
+		g.hashes = xcalloc(g.cap, sizeof(*g.hashes));
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->keys[i]) {
-				size_t k = install__slot_of(&g, m->keys[i], strlen(m->keys[i]));
+				size_t k = (size_t)m->hashes[i] & (g.cap - 1);
+				while (g.keys[k])
+					k = (k + 1) & (g.cap - 1);
 				g.keys[k] = m->keys[i];
 				g.vals[k] = m->vals[i];
+				g.hashes[k] = m->hashes[i];
 				g.n++;
 			}
 		free(m->keys);
 		free(m->vals);
+		free(m->hashes);
 		*m = g;
 	}
-	size_t i = install__slot_of(m, key, len);
+	uint64_t h = install__hash(key, len);
+	size_t i = install__slot_of(m, key, len, h);
 	if (m->keys[i] == NULL) {
 		m->keys[i] = xstrndup(key, len);
+		m->hashes[i] = h;
 		m->n++;
 	}
 	m->vals[i] = v;
@@ -117,6 +129,7 @@ static void install__map_free(struct install__map *m)
 		free(m->keys[i]);
 	free(m->keys);
 	free(m->vals);
+	free(m->hashes);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -132,9 +132,11 @@ int install_job_apply(const struct install_env *env, const struct install_opts *
 /* Commit an applied job: its dist-info into place (the commit point), `-`/`+` lines. */
 int install_job_commit(const struct interp_facts *f, const struct installed_list *il,
 		       struct install_job *j, struct install_result *res, struct err *err);
-/* After a commit, in any order: the stash deleted, the catalog told (no commit: nothing). */
-void install_job_settle(const struct install_env *env, const struct install_opts *o,
-			const struct interp_facts *f, struct install_job *j);
+/* After a commit, in any order: the stash deleted (no commit: nothing). */
+void install_job_settle(struct install_job *j);
+/* After a commit, in any order: the install recorded in the catalog (no commit: nothing). */
+void install_job_account(const struct install_env *env, const struct install_opts *o,
+			 const struct interp_facts *f, struct install_job *j);
 /* Undo whatever apply did (nothing when it did nothing); rc: the failure, for its message. */
 void install_job_undo(const struct install_opts *o, const struct interp_facts *f,
 		      struct install_job *j, int rc, struct install_result *res, struct err *err);

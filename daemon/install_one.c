@@ -686,9 +686,18 @@ int install_job_commit(const struct interp_facts *f, const struct installed_list
 	return 0;
 }
 
-/* After the commit, in any order: the stash deleted, the catalog told. */
-void install_job_settle(const struct install_env *env, const struct install_opts *o,
-			const struct interp_facts *f, struct install_job *jb)
+/* After the commit, in any order: the stash deleted. */
+void install_job_settle(struct install_job *jb)
+{
+	if (jb == NULL || !jb->committed || !jb->stashed)
+		return;
+	install_stash_commit(&jb->stash);
+	jb->stashed = 0;
+}
+
+/* After the commit, in any order: the install recorded in the catalog. */
+void install_job_account(const struct install_env *env, const struct install_opts *o,
+			 const struct interp_facts *f, struct install_job *jb)
 {
 	struct install_result r;
 
@@ -696,9 +705,6 @@ void install_job_settle(const struct install_env *env, const struct install_opts
 		return;
 	memset(&r, 0, sizeof(r));
 	r.mode_used = jb->mode_used;
-	install_stash_commit(&jb->stash);
-	jb->stashed = 0;
-	jb->committed = 0;
 	install__account(env, o, f, jb->w, jb->wid, jb->bytes_linked, &r);
 }
 
@@ -729,6 +735,7 @@ void install_job_free(const struct install_env *env, struct install_job *jb)
 {
 	if (jb == NULL)
 		return;
+	install_job_settle(jb);
 	if (jb->pinned)
 		cache_unpin_wheel(env->cache, jb->wid);
 	installed_plan_free(&jb->up);

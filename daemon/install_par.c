@@ -201,6 +201,7 @@ struct install__slot {
 struct install__par {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_mutex_t catalog_mu; /* held while writing the catalog */
 	const struct install_env *env;
 	const struct install_opts *o;
 	const struct interp_facts *f;
@@ -437,7 +438,11 @@ static void install__work(struct install__par *p)
 			pthread_cond_broadcast(&p->cv);
 			/* The next wheel commits meanwhile. */
 			pthread_mutex_unlock(&p->mu);
-			install_job_settle(p->env, p->o, p->f, j);
+			install_job_settle(j);
+			/* One catalog writer per request: SQLite makes the others sleep. */
+			pthread_mutex_lock(&p->catalog_mu);
+			install_job_account(p->env, p->o, p->f, j);
+			pthread_mutex_unlock(&p->catalog_mu);
 			install_job_free(p->env, j);
 			pthread_mutex_lock(&p->mu);
 			continue;
@@ -501,6 +506,7 @@ int install_par_run(const struct install_env *env, const struct install_opts *o,
 	memset(&p, 0, sizeof(p));
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
+	pthread_mutex_init(&p.catalog_mu, NULL);
 	pthread_mutex_init(&p.known.mu, NULL);
 	p.env = env;
 	p.o = o;
@@ -546,6 +552,7 @@ int install_par_run(const struct install_env *env, const struct install_opts *o,
 	ident_state_free(p.ident);
 	pthread_mutex_destroy(&p.known.mu);
 	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.catalog_mu);
 	pthread_mutex_destroy(&p.mu);
 	return p.rc;
 }

@@ -192,10 +192,24 @@ static void install__stash_free(struct install_stash *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * Remove a stash that holds nothing but its journal (a fresh install): the
+ * journal, then the empty directory, which a kill in between leaves for
+ * recovery to remove (no journal, nothing else: install__recover_one).
+ */
+static int install__retire_empty(const char *dir)
+{
+	char *jp = xasprintf("%s/journal", dir);
+	int rc = unlink(jp);
+
+	free(jp);
+	return rc == 0 ? rmdir(dir) : rc;
+}
+
 /* Delete the stash: the new version is in place. */
 void install_stash_commit(struct install_stash *s)
 {
-	if (s->dir)
+	if (s->dir && (s->n > 0 || install__retire_empty(s->dir) < 0))
 		install__retire(s->dir);
 	install__stash_free(s);
 }

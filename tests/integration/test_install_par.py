@@ -170,5 +170,23 @@ def wheels_of_one_request_are_linked_at_the_same_time():
         d.close()
 
 
+@test(timeout=120)
+def stash_of_a_fresh_install_killed_while_removed_is_cleaned_up():
+    # A fresh install's stash holds only its journal: removed journal first, then the
+    # directory; a kill in between leaves an empty stash, which the next operation removes.
+    d = daemon()
+    try:
+        out = os.path.join(d.tmpdir, "w")
+        a = wheelfab.build_wheel(out, "par-a", "1.0", _pkg("par-a", 3))
+        v = venv(d)
+        os.mkdir(os.path.join(v, ".whlc-stash-Xk3q9Z"))
+        r = install(d, v, a, check=0)
+        assert "+ par-a==1.0" in r.stdout, r.stdout
+        assert not [x for x in os.listdir(v) if x.startswith(".whlc-")], os.listdir(v)
+        d.whlc("verify", "--venv", v, check=0)
+    finally:
+        d.close()
+
+
 if __name__ == "__main__":
     main()

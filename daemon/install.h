@@ -57,6 +57,8 @@ struct install_env {
 	int (*ingest_fn)(void *arg, size_t i, const char *path, struct ingest_result *res,
 			 struct err *err);
 	void *ingest_arg;
+	/* Extra threads of all installs running (install_par.c; NULL: no daemon-wide limit). */
+	atomic_int *par_threads;
 };
 
 struct install_opts {

@@ -40,7 +40,11 @@
 #include "installed.h"
 #include "xalloc.h"
 
-/* Threads working on one request, the calling one included (2 cores: kernel work + waits). */
+/*
+ * Threads working on one request, the calling one included (2 cores: kernel
+ * work + waits). The extra ones are shared by the daemon's installs: a
+ * request running beside others gets what they left (none: it runs alone).
+ */
 #ifndef INSTALL_PAR_THREADS
 #define INSTALL_PAR_THREADS 4
 #endif
@@ -478,6 +482,22 @@ static void install__work(struct install__par *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* Take up to want extra threads from the daemon-wide budget (NULL: no limit). */
+static size_t install__take_threads(atomic_int *budget, size_t want)
+{
+	int cur;
+
+	if (budget == NULL)
+		return want;
+	cur = atomic_load(budget);
+	for (;;) {
+		int avail = INSTALL_PAR_THREADS - 1 - cur;
+		size_t take = avail <= 0 ? 0 : (size_t)avail < want ? (size_t)avail : want;
+		if (take == 0 || atomic_compare_exchange_weak(budget, &cur, cur + (int)take))
+			return take;
+	}
+}
+
 /* Thread body: act as the request's user, then work. */
 static void *install__thread(void *arg)
 {
@@ -501,7 +521,7 @@ int install_par_run(const struct install_env *env, const struct install_opts *o,
 {
 	struct install__par p;
 	pthread_t th[INSTALL_PAR_THREADS];
-	size_t nwork = 0, nt = 0;
+	size_t nwork = 0, nt = 0, taken = 0;
 
 	memset(&p, 0, sizeof(p));
 	pthread_mutex_init(&p.mu, NULL);
@@ -533,14 +553,19 @@ int install_par_run(const struct install_env *env, const struct install_opts *o,
 		nwork += p.s[k].work;
 	}
 	if (nwork > 1) {
-		p.ident = ident_state_save();
-		for (; nt + 1 < INSTALL_PAR_THREADS && nt + 1 < nwork; nt++)
+		size_t want =
+		    nwork - 1 < INSTALL_PAR_THREADS - 1 ? nwork - 1 : INSTALL_PAR_THREADS - 1;
+		taken = install__take_threads(env->par_threads, want);
+		p.ident = taken ? ident_state_save() : NULL;
+		for (; nt < taken; nt++)
 			if (pthread_create(&th[nt], NULL, install__thread, &p) != 0)
 				break;
 	}
 	install__work(&p);
 	for (size_t t = 0; t < nt; t++)
 		pthread_join(th[t], NULL);
+	if (env->par_threads && taken)
+		atomic_fetch_sub(env->par_threads, (int)taken);
 	for (size_t k = 0; k < n; k++) {
 		install_job_free(env, p.s[k].job);
 		install_result_free(&p.s[k].res);

@@ -1,15 +1,16 @@
 /*
  * install.h: installing wheels from the store into a venv (issue 5).
  *
- * install_run() is the whole pipeline and runs on ONE worker thread (it
+ * install_run() is the whole pipeline and runs on one worker thread (it
  * blocks): open and flock the venv, interpreter facts (catalog cache or
  * probe), ingest each wheel (stat cache hit = nothing read), check tags, plan
- * `+`/`-` against installed distributions, then per distribution: stash the
+ * `+`/`-` against installed distributions, then the distributions, several
+ * at a time with pip's sequential result (install_par.c), each: stash the
  * old version (install_stash.c), materialize the new one (install_link.c:
  * directories, links/copies spread over a few threads; install_gen.c:
  * rewritten scripts, launchers, INSTALLER, REQUESTED, direct_url.json,
  * RECORD; dist-info built under a temporary name and renamed last), then
- * commit or roll back.
+ * commit (in request order) or roll back.
  */
 #ifndef WHLC_INSTALL_H
 #define WHLC_INSTALL_H

@@ -533,7 +533,7 @@ struct install_job {
 	struct install_stash stash;
 	struct installed_plan up; /* the old version's files */
 	uint64_t bytes_linked;
-	int committed;		     /* settled by install_job_settle */
+	int committed;		     /* past the commit point */
 	enum install_mode mode_used; /* for the catalog */
 };
 

@@ -2,6 +2,7 @@
 #ifndef WHLC_DAEMON_H
 #define WHLC_DAEMON_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -86,6 +87,9 @@ struct daemon {
 	struct catalog *catalog;
 	struct cache *cache; /* store + catalog + ingestion (daemon/cache.h) */
 	struct sysmode *sys; /* system mode: configuration and allow-list; NULL per user */
+
+	/* Extra threads of the installs running (install_par.c). */
+	atomic_int install_threads;
 };
 
 /* Stop accepting, finish in-flight requests, then leave the loop (SIGTERM, shutdown, idle). */

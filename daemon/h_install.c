@@ -182,7 +182,8 @@ static void h_install_work(struct req *req, void *arg)
 				  .progress_arg = h,
 				  .cancel = &h->cancel,
 				  .ingest_fn = h_install__ingest,
-				  .ingest_arg = h};
+				  .ingest_arg = h,
+				  .par_threads = &req_daemon(req)->install_threads};
 
 	err_clear(&h->err);
 	h->rc = install_run(&env, &h->opts, &h->res, &h->err);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ident.h"
+#include "xalloc.h"
 
 #define IDENT_CAP_BIT(c)      (UINT32_C(1) << (c))
 #define IDENT_MAX_DAEMON_GRPS 64
@@ -191,6 +192,57 @@ void ident_resume(void)
 			(unsigned long)t->user.uid, strerror(errno));
 		abort();
 	}
+}
+
+/* A thread's bookkeeping, copied for a thread it starts. */
+struct ident_state {
+	struct ident__tls t;
+};
+
+/* Copy this thread's identity (NULL when not acting as a user). */
+struct ident_state *ident_state_save(void)
+{
+	struct ident_state *s;
+
+	if (!ident__t.active)
+		return NULL;
+	s = xmalloc(sizeof(*s));
+	s->t = ident__t;
+	s->t.suspended = 0;
+	return s;
+}
+
+/* Free a copy. */
+void ident_state_free(struct ident_state *s)
+{
+	free(s);
+}
+
+/*
+ * Act as s's user on this (new) thread. Its kernel credentials are whatever
+ * the starting thread had at that moment (the user's, or the daemon's while
+ * suspended): go through the daemon's to the user's explicitly.
+ */
+int ident_adopt(const struct ident_state *s, struct err *e)
+{
+	struct ident__tls *t = &ident__t;
+	int rc;
+
+	if (s == NULL)
+		return 0;
+	if (t->active)
+		return err_set(e, -EBUSY, "internal error: identity switched twice on one thread");
+	*t = s->t;
+	ident__to_daemon(t);
+	if ((rc = ident__to_user(t)) < 0) {
+		ident__to_daemon(t);
+		t->active = false;
+		return err_set(e, rc, "cannot act as uid %lu on a new thread: %s",
+			       (unsigned long)t->user.uid, strerror(-rc));
+	}
+	t->active = true;
+	t->suspended = 0;
+	return 0;
 }
 
 /* Raise CAP_FOWNER for one link. */

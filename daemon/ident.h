@@ -61,6 +61,26 @@ void ident_resume(void);
 int ident_fowner_raise(void);
 void ident_fowner_drop(int token);
 
+/* A thread's identity, copied for the threads it starts (opaque; ident_state_save). */
+struct ident_state;
+
+/*
+ * A copy of the calling thread's identity (NULL when it does not act as a
+ * user): threads it starts inherit its kernel credentials but not this
+ * module's bookkeeping, without which they could neither reach the catalog
+ * as the daemon nor raise CAP_FOWNER. Free with ident_state_free.
+ */
+struct ident_state *ident_state_save(void);
+void ident_state_free(struct ident_state *s);
+
+/*
+ * First thing in a thread started by one acting as a user: act as that user
+ * too (s from ident_state_save; NULL: nothing to do). Call ident_leave()
+ * before the thread ends. Fails (the thread keeps its kernel credentials and
+ * must not touch the venv) when the kernel refuses the switch.
+ */
+int ident_adopt(const struct ident_state *s, struct err *e);
+
 /*
  * Start path with argv/envp as the acting user with no capabilities at all
  * (fork, drop uid/gid/groups/caps for good, execve); stdin from /dev/null,

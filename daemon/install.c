@@ -195,6 +195,7 @@ int install_run(const struct install_env *env, const struct install_opts *o,
 	struct installed_list il = {0};
 	struct install__wheel *ws = xcalloc(o->n_wheels ? o->n_wheels : 1, sizeof(*ws));
 	struct install_ingested ig = {0};
+	struct install_par_wheel *pw;
 	int rc, have_facts = 0;
 
 	memset(&facts, 0, sizeof(facts));
@@ -231,25 +232,12 @@ int install_run(const struct install_env *env, const struct install_opts *o,
 				goto out;
 			}
 	}
-	for (size_t i = 0; i < o->n_wheels; i++) {
-		struct install__wheel *w = &ws[i];
-		if (w->op == '=') {
-			install_line_add(res, '=', w->ing.wheel.norm_name, w->ing.wheel.version);
-			continue;
-		}
-		if (o->dry_run) {
-			if (w->old)
-				install_line_add(res, '-', w->old->name, w->old->version);
-			install_line_add(res, '+', w->ing.wheel.norm_name, w->ing.wheel.version);
-			continue;
-		}
-		rc = install__one_wheel(env, &v.at, o, &facts, &il, w->old, w->path, &w->ing.wheel,
-					&w->wn, res, err);
-		if (rc < 0)
-			goto out;
-		res->installed++;
-	}
-	rc = 0;
+	pw = xcalloc(o->n_wheels ? o->n_wheels : 1, sizeof(*pw));
+	for (size_t i = 0; i < o->n_wheels; i++)
+		pw[i] = (struct install_par_wheel){ws[i].path, &ws[i].ing.wheel, &ws[i].wn,
+						   ws[i].old, ws[i].op};
+	rc = install_par_run(env, &v.at, o, &facts, &il, pw, o->n_wheels, res, err);
+	free(pw);
 out:
 	for (size_t i = 0; i < o->n_wheels; i++) {
 		ingest_result_free(&ws[i].ing);

@@ -1,15 +1,16 @@
 /*
  * install.h: installing wheels from the store into a venv (issue 5).
  *
- * install_run() is the whole pipeline and runs on ONE worker thread (it
+ * install_run() is the whole pipeline and runs on one worker thread (it
  * blocks): open and flock the venv, interpreter facts (catalog cache or
  * probe), ingest each wheel (stat cache hit = nothing read), check tags, plan
- * `+`/`-` against installed distributions, then per distribution: stash the
+ * `+`/`-` against installed distributions, then the distributions, several
+ * at a time with pip's sequential result (install_par.c), each: stash the
  * old version (install_stash.c), materialize the new one (install_link.c:
  * directories, links/copies spread over a few threads; install_gen.c:
  * rewritten scripts, launchers, INSTALLER, REQUESTED, direct_url.json,
  * RECORD; dist-info built under a temporary name and renamed last), then
- * commit or roll back.
+ * commit (in request order) or roll back.
  */
 #ifndef WHLC_INSTALL_H
 #define WHLC_INSTALL_H
@@ -60,6 +61,8 @@ struct install_env {
 	int (*ingest_fn)(void *arg, size_t i, const char *path, struct ingest_batch *b,
 			 struct ingest_result *res, struct err *err);
 	void *ingest_arg;
+	/* Extra threads of all installs running (install_par.c; NULL: no daemon-wide limit). */
+	atomic_int *par_threads;
 };
 
 struct install_opts {
@@ -107,20 +110,79 @@ void install_line_add(struct install_result *r, char op, const char *name, const
 int install_facts(struct catalog *cat, const char *python, const char *venv_dir,
 		  struct interp_facts *out, struct err *err);
 
-/* ---- one distribution (install_one.c) ---- */
+/* ---- one distribution, in phases (install_one.c) ---- */
 
 struct installed_list;
 struct installed_dist;
 struct wheel_name;
+struct install_dirs;
+/* One distribution being installed (opaque). */
+struct install_job;
+
 /*
- * Install one ingested, compatible wheel, replacing old (when given)
+ * A job for one ingested, compatible wheel, replacing old (when given)
  * atomically. Every file operation is beneath the venv directory at.
  */
-int install__one_wheel(const struct install_env *env, const struct vat *at,
-		       const struct install_opts *o, const struct interp_facts *f,
-		       struct installed_list *il, const struct installed_dist *old,
-		       const char *path, const struct catalog_wheel *w, const struct wheel_name *wn,
-		       struct install_result *res, struct err *err);
+struct install_job *install_job_new(const struct vat *at, const struct installed_dist *old,
+				    const char *path, const struct catalog_wheel *w,
+				    const struct wheel_name *wn);
+/* Plan: pin the wheel, map members and launchers to destinations; the venv is not touched. */
+int install_job_plan(const struct install_env *env, const struct interp_facts *f,
+		     struct install_job *j, struct install_result *res, struct err *err);
+/* Call fn for every path the planned job writes outside its temporary dist-info. */
+void install_job_paths(const struct install_job *j, void (*fn)(void *arg, const char *path),
+		       void *arg);
+/* Number of files the planned job puts in place. */
+size_t install_job_size(const struct install_job *j);
+/*
+ * Apply, up to the commit point: stash (journal) the old version and what
+ * the job overwrites, create directories (known: shared set, may be NULL),
+ * link, write the generated files into the temporary dist-info.
+ */
+int install_job_apply(const struct install_env *env, const struct install_opts *o,
+		      const struct interp_facts *f, struct install_job *j,
+		      struct install_dirs *known, struct install_result *res, struct err *err);
+/* Commit an applied job: its dist-info into place (the commit point), `-`/`+` lines. */
+int install_job_commit(const struct interp_facts *f, const struct installed_list *il,
+		       struct install_job *j, struct install_result *res, struct err *err);
+/* After a commit, in any order: the stash deleted (no commit: nothing). */
+void install_job_settle(struct install_job *j);
+/* After a commit, in any order: the install recorded in the catalog (no commit: nothing). */
+void install_job_account(const struct install_env *env, const struct install_opts *o,
+			 const struct interp_facts *f, struct install_job *j);
+/* Undo whatever apply did (nothing when it did nothing); rc: the failure, for its message. */
+void install_job_undo(const struct install_opts *o, const struct interp_facts *f,
+		      struct install_job *j, int rc, struct install_result *res, struct err *err);
+/* Unpin and free (NULL: nothing). */
+void install_job_free(const struct install_env *env, struct install_job *j);
+
+/* ---- the wheels of one request, in parallel (install_par.c) ---- */
+
+/* One wheel of a request, prepared (ingested, checked) by install_run. */
+struct install_par_wheel {
+	const char *path;
+	const struct catalog_wheel *w;
+	const struct wheel_name *wn;
+	const struct installed_dist *old;
+	char op; /* '+' install, '=' already there */
+};
+
+/*
+ * Install the wheels in request order as pip would, several at a time:
+ * wheels run concurrently only when their paths are disjoint (files,
+ * launchers, dist-info, and no file where the other has a directory); an
+ * upgrade runs alone. Commits happen in request order; at the first failure
+ * the wheels before it stay installed and the ones after it are undone.
+ */
+int install_par_run(const struct install_env *env, const struct vat *at,
+		    const struct install_opts *o, const struct interp_facts *f,
+		    const struct installed_list *il, const struct install_par_wheel *ws, size_t n,
+		    struct install_result *res, struct err *err);
+
+/* Directories known to exist during one request (thread-safe; NULL: none known). */
+int install_dirs_known(struct install_dirs *d, const char *dir);
+/* Remember that dir exists (NULL d: nothing). */
+void install_dirs_add(struct install_dirs *d, const char *dir);
 
 /* ---- materialization (install_link.c) ---- */
 
@@ -151,10 +213,11 @@ struct install_link {
 	atomic_uint_fast64_t done;
 	atomic_uint_fast64_t bytes_linked; /* bytes hardlinked/symlinked, not copied */
 	uint64_t total;
+
+	/* Directories known to exist (NULL: none). */
+	struct install_dirs *known;
 };
 
-/* Create the parent directories of every file (each once). */
-int install_mkdirs(const struct vat *at, struct install_file *files, size_t n, struct err *err);
 /*
  * The object of m is at the filesystem's link limit (EMLINK): link one of its
  * extra copies (store_copy.h) at dfd/name, made with the daemon's
@@ -162,7 +225,10 @@ int install_mkdirs(const struct vat *at, struct install_file *files, size_t n, s
  */
 int install_link_copy(const struct install_link *lk, const struct catalog_member *m, int dfd,
 		      const char *name);
-/* Link/copy/rewrite every file with m != NULL, spread over threads for large sets. */
+/*
+ * Link/copy/rewrite every file with m != NULL, spread over threads for large
+ * sets, creating the directories they need (lk->known: the ones that exist).
+ */
 int install_link_files(struct install_link *lk, struct install_file *files, size_t n,
 		       struct err *err);
 /* Write bytes as a new file at dest (replacing atomically), mode 0644/0755. */

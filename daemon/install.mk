@@ -8,3 +8,4 @@ WHLCD_SRCS += daemon/install.h daemon/install.c daemon/install_one.c daemon/inst
 	daemon/install_gen.c daemon/install_stash.c daemon/h_install.c daemon/h_venv.c daemon/h_venv.h
 # client/: the venv commands (install, uninstall, list, verify).
 WHLC_SRCS += client/cmd_install.c client/cmd_venv.c client/cmd_venv.h
+WHLCD_SRCS += daemon/install_par.c

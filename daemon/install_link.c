@@ -24,41 +24,6 @@
 /* Largest `.data/scripts` file read into memory for a `#!python` rewrite. */
 #define INSTALL_SCRIPT_MAX (64u << 20)
 
-/* Sort helper for strings. */
-static int install__strcmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Create the parent directories of every file, each once. */
-int install_mkdirs(const struct vat *at, struct install_file *files, size_t n, struct err *err)
-{
-	char **dirs = xcalloc(n ? n : 1, sizeof(*dirs));
-	size_t nd = 0;
-	int rc = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *s = strrchr(files[i].dest, '/');
-		size_t len = (size_t)(s - files[i].dest);
-		/* Files of one directory are mostly adjacent: skip the obvious repeats. */
-		if (nd && strlen(dirs[nd - 1]) == len && !strncmp(dirs[nd - 1], files[i].dest, len))
-			continue;
-		dirs[nd++] = xstrndup(files[i].dest, len);
-	}
-	qsort(dirs, nd, sizeof(*dirs), install__strcmp);
-	for (size_t i = 0; i < nd; i++) {
-		if (i && !strcmp(dirs[i], dirs[i - 1]))
-			continue;
-		int r = vat_mkdirs(at, dirs[i]);
-		if (r < 0 && rc == 0)
-			rc = vat_err(at, err, r, "cannot create directory", dirs[i]);
-	}
-	for (size_t i = 0; i < nd; i++)
-		free(dirs[i]);
-	free(dirs);
-	return rc;
-}
-
 /* Attempts at a free temporary name (leftovers of a crash may hold a few). */
 #define INSTALL_TMP_TRIES 1000
 
@@ -434,7 +399,26 @@ struct install__chunk {
 	struct install_link *lk;
 	struct install_file *files;
 	size_t n;
+	const struct ident_state *ident; /* of the thread that started this one (system mode) */
 };
+
+/*
+ * Open a directory to put files in, creating it (and missing parents) first
+ * unless the request knows it exists: each directory is made by the thread
+ * that reaches it first, while the other threads link.
+ */
+static int install__open_dir(struct install_link *lk, char *dir)
+{
+	int fd, r;
+
+	if (!install_dirs_known(lk->known, dir)) {
+		if ((r = vat_mkdirs(lk->at, dir)) < 0)
+			return r;
+		install_dirs_add(lk->known, dir);
+	}
+	fd = vat_opendir(lk->at, dir);
+	return fd;
+}
 
 /* Thread body: process a contiguous run of files, reusing the parent dir fd while it repeats. */
 static void *install__chunk_run(void *arg)
@@ -445,7 +429,12 @@ static void *install__chunk_run(void *arg)
 	size_t curlen = 0;
 	int dfd = -1;
 	uint64_t since = 0;
+	struct err e;
 
+	if (c->ident && ident_adopt(c->ident, &e) < 0) {
+		install__fail(lk, e.code, "%s%s", e.msg, "");
+		return NULL;
+	}
 	for (size_t i = 0; i < c->n && lk->rc == 0; i++) {
 		struct install_file *f = &c->files[i];
 		const char *slash = strrchr(f->dest, '/');
@@ -453,10 +442,12 @@ static void *install__chunk_run(void *arg)
 		if (f->m == NULL)
 			continue;
 		if (dfd < 0 || dl != curlen || strncmp(cur, f->dest, dl) != 0) {
-			const char *base;
+			char *dir;
 			if (dfd >= 0)
 				close(dfd);
-			dfd = vat_openparent(lk->at, f->dest, &base);
+			dir = xstrndup(f->dest, dl);
+			dfd = install__open_dir(lk, dir);
+			free(dir);
 			if (dfd < 0) {
 				install__fail_dir(lk, dfd, f->dest);
 				break;
@@ -496,6 +487,8 @@ static void *install__chunk_run(void *arg)
 	atomic_fetch_add(&lk->done, since);
 	if (dfd >= 0)
 		close(dfd);
+	if (c->ident)
+		ident_leave();
 	return NULL;
 }
 
@@ -507,13 +500,15 @@ int install_link_files(struct install_link *lk, struct install_file *files, size
 	pthread_t th[INSTALL_LINK_THREADS];
 	struct install__chunk ch[INSTALL_LINK_THREADS];
 	int started[INSTALL_LINK_THREADS] = {0};
+	struct ident_state *id;
 
 	if (nt > INSTALL_LINK_THREADS)
 		nt = INSTALL_LINK_THREADS;
+	id = nt > 1 ? ident_state_save() : NULL;
 	lk->total = n;
 	for (size_t t = 0; t < nt; t++) {
 		size_t a = n * t / nt, b = n * (t + 1) / nt;
-		ch[t] = (struct install__chunk){lk, files + a, b - a};
+		ch[t] = (struct install__chunk){lk, files + a, b - a, t > 0 ? id : NULL};
 		if (t > 0 && pthread_create(&th[t], NULL, install__chunk_run, &ch[t]) == 0)
 			started[t] = 1;
 	}
@@ -521,9 +516,12 @@ int install_link_files(struct install_link *lk, struct install_file *files, size
 	for (size_t t = 1; t < nt; t++) {
 		if (started[t])
 			pthread_join(th[t], NULL);
-		else
-			install__chunk_run(&ch[t]); /* no thread: do it here */
+		else {
+			ch[t].ident = NULL; /* no thread: do it here, as this thread */
+			install__chunk_run(&ch[t]);
+		}
 	}
+	ident_state_free(id);
 	if (lk->rc < 0) {
 		err_set(err, lk->rc, "%s", lk->err.msg);
 		return lk->rc;

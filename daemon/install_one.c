@@ -380,7 +380,7 @@ static void install__find_collisions(struct install__job *j, char **ldest, char 
 				mlen = dl;
 			}
 		}
-		/* A directory leading outside the venv holds nothing of ours: install_mkdirs
+		/* A directory leading outside the venv holds nothing of ours: the link threads
 		 * reports it. */
 		if (!cur_exists || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    S_ISDIR(st.st_mode))
@@ -546,112 +546,205 @@ static int install__site_op(const struct vat *at, const char *tmp, const char *t
 	return rc;
 }
 
-/* Install one wheel (already ingested and checked), replacing old when given. */
-int install__one_wheel(const struct install_env *env, const struct vat *at,
-		       const struct install_opts *o, const struct interp_facts *f,
-		       struct installed_list *il, const struct installed_dist *old,
-		       const char *path, const struct catalog_wheel *w, const struct wheel_name *wn,
-		       struct install_result *res, struct err *err)
-{
+/* One distribution being installed through the phases of install.h. */
+struct install_job {
 	struct install__job j;
-	struct install_stash stash = {0};
-	struct installed_plan up = {0};
-	struct install_link lk;
-	char *hname = xstrdup(wn->name);
-	char *old_di;
-	int rc, stashed = 0, pinned = 0;
-	int64_t wid = w->id;
+	const struct installed_dist *old; /* the version replaced, NULL: none */
+	const char *path;		  /* the wheel file */
+	const struct catalog_wheel *w;
+	const struct wheel_name *wn;
+	int64_t wid; /* the wheel's catalog id (may change at the plan) */
+	int pinned, stashed;
+	struct install_stash stash;
+	struct installed_plan up; /* the old version's files */
+	uint64_t bytes_linked;
+	int committed;		     /* past the commit point */
+	enum install_mode mode_used; /* for the catalog */
+};
 
-	memset(&j, 0, sizeof(j));
-	j.at = at;
+/* A job for one wheel. */
+struct install_job *install_job_new(const struct vat *at, const struct installed_dist *old,
+				    const char *path, const struct catalog_wheel *w,
+				    const struct wheel_name *wn)
+{
+	struct install_job *jb = xcalloc(1, sizeof(*jb));
+
+	jb->j.at = at;
+	jb->old = old;
+	jb->path = path;
+	jb->w = w;
+	jb->wn = wn;
+	jb->wid = w->id;
+	return jb;
+}
+
+/* Pin, plan, map members and launchers to their destinations. */
+int install_job_plan(const struct install_env *env, const struct interp_facts *f,
+		     struct install_job *jb, struct install_result *res, struct err *err)
+{
+	struct install__job *j = &jb->j;
+	const struct catalog_wheel *w = jb->w;
+	char *hname = xstrdup(jb->wn->name);
+	int rc;
+
 	for (char *c = hname; *c; c++)
 		if (*c == '_')
 			*c = '-';
-	rc = layout_init(&j.layout, f, hname, w->purelib, err);
+	rc = layout_init(&j->layout, f, hname, w->purelib, err);
 	free(hname);
 	if (rc < 0)
-		goto out_free;
-	if ((rc = install__plan(env, path, w, &wid, &j.plan, &pinned, res, err)) < 0)
-		goto out_free;
-	if ((rc = failpoint_hit(env->fp, "install-after-pin")) < 0) {
-		err_set(err, rc, "%s: failure point install-after-pin", w->filename);
-		goto out_free;
+		return rc;
+	if ((rc = install__plan(env, jb->path, w, &jb->wid, &j->plan, &jb->pinned, res, err)) < 0)
+		return rc;
+	if ((rc = failpoint_hit(env->fp, "install-after-pin")) < 0)
+		return err_set(err, rc, "%s: failure point install-after-pin", w->filename);
+	j->site = xstrdup(j->layout.dir[j->layout.root]);
+	j->final_di = xasprintf("%s/%s", j->site, w->dist_info);
+	j->tmp_di = xasprintf("%s/.whlc-tmp-%d-%s.partial", j->site, (int)getpid(), w->dist_info);
+	if ((rc = install__launchers(env, w, f, j, err)) < 0 || (rc = install__map(w, j, err)) < 0)
+		return rc;
+	install__check_elf(env->store, w, jb->wn, &j->plan, res);
+	return 0;
+}
+
+/* Every path the job writes outside its temporary dist-info, and its final dist-info. */
+void install_job_paths(const struct install_job *jb, void (*fn)(void *arg, const char *path),
+		       void *arg)
+{
+	const struct install__job *j = &jb->j;
+
+	for (size_t i = 0; i < j->n; i++)
+		if (!install__in_tmp(j, j->files[i].dest))
+			fn(arg, j->files[i].dest);
+	for (size_t i = 0; i < j->launchers.n; i++) {
+		char *p = xasprintf("%s/%s", j->layout.dir[LAYOUT_SCRIPTS], j->launchers.v[i].name);
+		fn(arg, p);
+		free(p);
 	}
-	j.site = xstrdup(j.layout.dir[j.layout.root]);
-	j.final_di = xasprintf("%s/%s", j.site, w->dist_info);
-	j.tmp_di = xasprintf("%s/.whlc-tmp-%d-%s.partial", j.site, (int)getpid(), w->dist_info);
-	if ((rc = install__launchers(env, w, f, &j, err)) < 0 ||
-	    (rc = install__map(w, &j, err)) < 0)
-		goto out_free;
-	install__check_elf(env->store, w, wn, &j.plan, res);
+	fn(arg, j->final_di);
+}
+
+/* Files the job puts in place. */
+size_t install_job_size(const struct install_job *jb)
+{
+	return jb->j.n;
+}
+
+/* Stash, directories, links, generated files: everything up to the commit point. */
+int install_job_apply(const struct install_env *env, const struct install_opts *o,
+		      const struct interp_facts *f, struct install_job *jb,
+		      struct install_dirs *known, struct install_result *res, struct err *err)
+{
+	struct install__job *j = &jb->j;
+	const struct installed_dist *old = jb->old;
+	const struct catalog_wheel *w = jb->w;
+	struct install_link lk;
+	char *old_di;
+	int rc;
 
 	/* The old version and overwritten files go aside first; from here on a failure rolls
 	 * back, and a crash is undone by the next operation on the venv. */
 	if (old) {
-		if ((rc = installed_plan_uninstall(at, f, old, &up, err)) < 0)
-			goto out_free;
-		for (size_t i = 0; i < up.nrefused; i++)
+		if ((rc = installed_plan_uninstall(j->at, f, old, &jb->up, err)) < 0)
+			return rc;
+		for (size_t i = 0; i < jb->up.nrefused; i++)
 			install_warn(res, "%s %s: RECORD names %s outside the venv: left alone",
-				     old->name, old->version, up.refused[i]);
+				     old->name, old->version, jb->up.refused[i]);
 	}
 	old_di = old ? xasprintf("%s/%s", old->site, old->dist_info) : NULL;
-	rc = install__begin(o, &j, &up, old_di, &stash, err);
+	rc = install__begin(o, j, &jb->up, old_di, &jb->stash, err);
 	free(old_di);
 	if (rc < 0)
-		goto out_free;
-	stashed = 1;
+		return rc;
+	jb->stashed = 1;
 	if (old) {
 		struct err e2;
-		installed_execute(at, f, &up, &e2); /* files are gone: drops pycs, prunes dirs */
+		installed_execute(j->at, f, &jb->up,
+				  &e2); /* files are gone: drops pycs, prunes dirs */
 	}
-	if ((rc = install__site_op(at, j.tmp_di, NULL)) < 0) {
-		vat_err(at, err, rc, "cannot create", j.tmp_di);
-		goto fail;
-	}
-	j.tmp_di_made = 1;
-	if ((rc = install_mkdirs(at, j.files, j.n, err)) < 0)
-		goto fail;
+	if ((rc = install__site_op(j->at, j->tmp_di, NULL)) < 0)
+		return vat_err(j->at, err, rc, "cannot create", j->tmp_di);
+	j->tmp_di_made = 1;
+	install_dirs_add(known, j->tmp_di);
 	memset(&lk, 0, sizeof(lk));
 	lk.env = env;
-	lk.at = at;
+	lk.at = j->at;
 	lk.mode = o->mode;
 	lk.executable = f->executable;
+	lk.known = known;
 	pthread_mutex_init(&lk.mu, NULL);
-	rc = install_link_files(&lk, j.files, j.n, err);
+	rc = install_link_files(&lk, j->files, j->n, err);
 	pthread_mutex_destroy(&lk.mu);
 	if (atomic_load(&lk.fell_back)) {
 		res->mode_used = INSTALL_COPY;
 		if (res->fallback == NULL)
 			res->fallback = xstrdup(lk.fallback_reason);
 	}
-	res->files += j.n;
+	res->files += j->n;
+	jb->bytes_linked = atomic_load(&lk.bytes_linked);
 	if (rc < 0) {
 		err_prefix(err, "%s", w->filename);
-		goto fail;
+		return rc;
 	}
-	if ((rc = install__generated(w, path, f, &j, err)) < 0)
-		goto fail;
-	if ((rc = failpoint_hit(env->fp, "install-before-commit")) < 0) {
-		err_set(err, rc, "%s: failure point install-before-commit", w->filename);
-		goto fail;
-	}
-	if ((rc = install__site_op(at, j.tmp_di, j.final_di)) < 0) {
-		vat_err(at, err, rc, "cannot move into place", j.final_di);
-		goto fail;
-	}
-	j.tmp_di_made = 0;
-	install__mark_stashed(&j);
-	install__collisions(f, il, old, w, &j, res);
-	install_stash_commit(&stash);
-	if (old)
-		install_line_add(res, '-', old->name, old->version);
+	if ((rc = install__generated(w, jb->path, f, j, err)) < 0)
+		return rc;
+	if ((rc = failpoint_hit(env->fp, "install-before-commit")) < 0)
+		return err_set(err, rc, "%s: failure point install-before-commit", w->filename);
+	return 0;
+}
+
+/* The commit point (the dist-info under its final name), then the bookkeeping. */
+int install_job_commit(const struct interp_facts *f, const struct installed_list *il,
+		       struct install_job *jb, struct install_result *res, struct err *err)
+{
+	struct install__job *j = &jb->j;
+	const struct catalog_wheel *w = jb->w;
+
+	int rc = install__site_op(j->at, j->tmp_di, j->final_di);
+
+	if (rc < 0)
+		return vat_err(j->at, err, rc, "cannot move into place", j->final_di);
+	j->tmp_di_made = 0;
+	jb->committed = 1;
+	jb->mode_used = res->mode_used;
+	install__mark_stashed(j);
+	install__collisions(f, il, jb->old, w, j, res);
+	if (jb->old)
+		install_line_add(res, '-', jb->old->name, jb->old->version);
 	install_line_add(res, '+', w->norm_name, w->version);
-	res->bytes_linked += atomic_load(&lk.bytes_linked);
-	install__account(env, o, f, w, wid, atomic_load(&lk.bytes_linked), res);
-	rc = 0;
-	goto out_free;
-fail:
-	if (rc == -ENOSPC) {
+	res->bytes_linked += jb->bytes_linked;
+	return 0;
+}
+
+/* After the commit, in any order: the stash deleted. */
+void install_job_settle(struct install_job *jb)
+{
+	if (jb == NULL || !jb->committed || !jb->stashed)
+		return;
+	install_stash_commit(&jb->stash);
+	jb->stashed = 0;
+}
+
+/* After the commit, in any order: the install recorded in the catalog. */
+void install_job_account(const struct install_env *env, const struct install_opts *o,
+			 const struct interp_facts *f, struct install_job *jb)
+{
+	struct install_result r;
+
+	if (jb == NULL || !jb->committed)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.mode_used = jb->mode_used;
+	install__account(env, o, f, jb->w, jb->wid, jb->bytes_linked, &r);
+}
+
+/* Undo an applied job (rc: why, for the message). */
+void install_job_undo(const struct install_opts *o, const struct interp_facts *f,
+		      struct install_job *jb, int rc, struct install_result *res, struct err *err)
+{
+	struct err e2;
+
+	if (rc == -ENOSPC && err) {
 		char *m = xstrdup(err->msg);
 		err_set(err, rc,
 			"no space left on the filesystem of %s: %s; nothing was installed from "
@@ -659,16 +752,23 @@ fail:
 			o->venv, m);
 		free(m);
 	}
-	install__undo(f, &j);
-	if (stashed) {
-		struct err e2;
-		if (install_stash_rollback(&stash, &e2) < 0)
-			install_warn(res, "rollback incomplete: %s", e2.msg);
-	}
-out_free:
-	if (pinned)
-		cache_unpin_wheel(env->cache, wid);
-	installed_plan_free(&up);
-	install__job_free(&j);
-	return rc;
+	if (!jb->stashed)
+		return;
+	install__undo(f, &jb->j);
+	if (install_stash_rollback(&jb->stash, &e2) < 0)
+		install_warn(res, "rollback incomplete: %s", e2.msg);
+	jb->stashed = 0;
+}
+
+/* Unpin and free a job. */
+void install_job_free(const struct install_env *env, struct install_job *jb)
+{
+	if (jb == NULL)
+		return;
+	install_job_settle(jb);
+	if (jb->pinned)
+		cache_unpin_wheel(env->cache, jb->wid);
+	installed_plan_free(&jb->up);
+	install__job_free(&jb->j);
+	free(jb);
 }

@@ -187,10 +187,32 @@ static void install__stash_free(struct install_stash *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * Remove a stash that holds nothing but its journal (a fresh install): the
+ * journal, then the empty directory, which a kill in between leaves for
+ * recovery to remove (no journal, nothing else: install__recover_one).
+ */
+static int install__retire_empty(const struct vat *at, const char *dir)
+{
+	const char *base;
+	int pfd = vat_openparent(at, dir, &base), dfd, rc = -1;
+
+	if (pfd < 0)
+		return -1;
+	dfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0) {
+		if (unlinkat(dfd, "journal", 0) == 0)
+			rc = unlinkat(pfd, base, AT_REMOVEDIR);
+		close(dfd);
+	}
+	close(pfd);
+	return rc;
+}
+
 /* Delete the stash: the new version is in place. */
 void install_stash_commit(struct install_stash *s)
 {
-	if (s->dir)
+	if (s->dir && (s->n > 0 || install__retire_empty(s->at, s->dir) < 0))
 		install__retire(s->at, s->dir);
 	install__stash_free(s);
 }

@@ -17,3 +17,4 @@ include tests/integration/bench.mk
 include tests/integration/killtest.mk
 include tests/integration/stress.mk
 include tests/integration/batch.mk
+include tests/integration/warmpar.mk

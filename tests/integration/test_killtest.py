@@ -125,8 +125,10 @@ def uninstall_killed_anywhere_leaves_the_distribution_whole_or_gone():
         states = set()
         for i in range(6):
             install(d, v, PIP, check=0)
+            # A client that finds the daemon already dead must not start another one.
             p = subprocess.Popen([cache_helpers.WHLC, "uninstall", "--venv", v, "pip"],
-                                 env=d.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                 env=d.env({"WHLC_DAEMON": "/bin/false"}),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             time.sleep(dur * i / 6)
             d.proc.kill()
             d.proc.wait()

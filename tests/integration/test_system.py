@@ -14,11 +14,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from system_helpers import (A, B, C, PY, WHLC, WHLCD, System, as_user,  # noqa: E402
                             install, objects_ok, site)
 from tap import main, test  # noqa: E402
+import wheelfab  # noqa: E402
 
 
 @test(timeout=300)
@@ -262,6 +264,49 @@ def bind_mounted_cache_turns_hardlinks_into_exdev_copies():
                 assert "EXDEV" in (r.get("fallback") or ""), r
             st = os.stat(os.path.join(site(va), "shared_pkg", "__init__.py"))
             assert (st.st_nlink > 1) == (not bind), (bind, st)
+
+
+@test(timeout=300)
+def wheels_installed_in_parallel_act_as_the_user():
+    """The threads of one request (wheels in parallel; a large wheel's linking threads) act as
+    its user: links, not EPERM copies; new files the user's; the catalog still the daemon's."""
+    with System() as s:
+        s.start()
+        va = s.venv(A)
+        pw = s.users[A]
+        tmp = tempfile.mkdtemp(dir=s.dir)
+        big = {"par_big/m%04d.py" % i: b"X = %d\n" % i for i in range(1600)}
+        wheels = [wheelfab.build_wheel(tmp, "par-big", "1.0", big)]
+        for i in range(4):
+            wheels.append(wheelfab.build_wheel(
+                tmp, "par-small%d" % i, "1.0",
+                {"par_small%d/__init__.py" % i: b"V = %d\n" % i,
+                 "par_small%d/data.txt" % i: b"x\n"},
+                entry_points={"console_scripts": {"par-small%d" % i: "par_small%d:V" % i}}))
+        for w in wheels:
+            os.chown(w, pw.pw_uid, pw.pw_gid)
+        os.chown(tmp, pw.pw_uid, pw.pw_gid)
+        rc, out, err = s.client(A, ["install", "--json", "--venv", va] + wheels)
+        assert rc == 0, (out, err, s.log())
+        r = json.loads(out)
+        assert r["link_mode"] == "hardlink" and not r.get("fallback"), r
+        assert [x["name"] for x in r["installed"]] == ["par-big"] + [
+            "par-small%d" % i for i in range(4)], r
+        sp = site(va)
+        st = os.stat(os.path.join(sp, "par_big", "m1599.py"))
+        assert st.st_nlink > 1 and st.st_uid == s.svc.pw_uid, st
+        for i in range(4):
+            assert os.stat(os.path.join(sp, "par_small%d-1.0.dist-info" % i,
+                                        "RECORD")).st_uid == pw.pw_uid
+            assert os.stat(os.path.join(va, "bin", "par-small%d" % i)).st_uid == pw.pw_uid
+            assert os.stat(os.path.join(sp, "par_small%d" % i)).st_uid == pw.pw_uid
+        for dp, dns, fns in os.walk(s.cache_dir):
+            for n in dns + fns:
+                st = os.lstat(os.path.join(dp, n))
+                assert st.st_uid == s.svc.pw_uid, "%s owned by %d" % (os.path.join(dp, n),
+                                                                    st.st_uid)
+        rc, out, err = s.client(A, ["verify", "--venv", va])
+        assert rc == 0, (out, err)
 
 
 if __name__ == "__main__":

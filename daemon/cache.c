@@ -99,6 +99,13 @@ fail_fp:
 	return ret;
 }
 
+/* Give back what the cache keeps for speed while busy (the catalog's page caches). */
+void cache_release_memory(struct daemon *d)
+{
+	if (d->cache != NULL)
+		catalog_release_memory(&d->cache->catalog);
+}
+
 /* Close what cache_open opened (no request may be running). */
 void cache_close(struct daemon *d)
 {

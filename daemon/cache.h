@@ -63,5 +63,7 @@ struct cache {
 int cache_open(struct daemon *d, struct err *err);
 /* Close what cache_open opened (no request may be running). */
 void cache_close(struct daemon *d);
+/* Give back what the cache keeps for speed while busy (the catalog's page caches). */
+void cache_release_memory(struct daemon *d);
 
 #endif

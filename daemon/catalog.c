@@ -302,6 +302,15 @@ void catalog_release(struct catalog *c, struct catalog_conn *cc)
 	ident_resume();
 }
 
+/* Free what the idle connections cache (page caches), e.g. when the daemon goes idle. */
+void catalog_release_memory(struct catalog *c)
+{
+	pthread_mutex_lock(&c->mu);
+	for (struct catalog_conn *cc = c->idle; cc != NULL; cc = cc->next)
+		sqlite3_db_release_memory(cc->db);
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* BEGIN IMMEDIATE (waits up to the busy timeout for other writers). */
 int catalog_begin(struct catalog_conn *cc, struct err *err)
 {

@@ -35,6 +35,9 @@ struct catalog {
 	size_t n_open, max_open;
 };
 
+/* Free what the idle connections cache (page caches), e.g. when the daemon goes idle. */
+void catalog_release_memory(struct catalog *c);
+
 /* Wheel states (wheels.state). */
 enum { CATALOG_WHEEL_OK = 0, CATALOG_WHEEL_BROKEN = 1 };
 /* Object states (objects.state). */

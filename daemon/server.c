@@ -19,6 +19,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "cache.h"
 #include "conn.h"
 #include "paths.h"
 #include "reload.h"
@@ -207,7 +208,8 @@ static void server__trim_cb(uv_timer_t *t)
 	struct daemon *d = t->data;
 
 	if (d->counters.inflight > 0)
-		return; /* the end of the last one re-arms the timer */
+		return;		 /* the end of the last one re-arms the timer */
+	cache_release_memory(d); /* up to 2 MiB of page cache per pooled connection */
 #ifdef __GLIBC__
 	/* The pool threads' malloc arenas keep what a corpus install freed (12+ MiB);
 	   glibc returns an arena's free top only, malloc_trim releases every free page. */

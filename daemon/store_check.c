@@ -62,28 +62,22 @@ static unsigned store__want_mode(int exec)
 	return exec ? 0555 : 0444;
 }
 
-/* Open and hash an object, filling out; the status says what was found. */
-int store_object_rehash(const struct store *s, const uint8_t sha256[32], int exec,
-			struct store_check *out, struct err *err)
+/* Open dirpath/name (through dirfd) and hash it, filling out; the status says what was found. */
+int store_rehash_at(int dirfd, const char *dirpath, const char *name, const uint8_t sha256[32],
+		    int exec, struct store_check *out, struct err *err)
 {
-	char rel[STORE_RELPATH_MAX];
 	uint8_t got[32];
 	struct stat st;
 	int fd, ret;
 
 	memset(out, 0, sizeof(*out));
-	store_object_relpath(sha256, exec, rel);
-	fd = openat(s->objects_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
-		if (errno == ENOENT) {
-			out->status = STORE_CHECK_MISSING;
+		if (errno == ENOENT || errno == ELOOP) {
+			out->status = errno == ENOENT ? STORE_CHECK_MISSING : STORE_CHECK_CORRUPT;
 			return 0;
 		}
-		if (errno == ELOOP) {
-			out->status = STORE_CHECK_CORRUPT;
-			return 0;
-		}
-		return err_set(err, -errno, "cannot open object %s/%s: %s", s->objects, rel,
+		return err_set(err, -errno, "cannot open %s/%s: %s", dirpath, name,
 			       strerror(errno));
 	}
 	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
@@ -94,8 +88,7 @@ int store_object_rehash(const struct store *s, const uint8_t sha256[32], int exe
 	ret = store_hash_fd(fd, got, &st);
 	close(fd);
 	if (ret < 0)
-		return err_set(err, ret, "cannot read object %s/%s: %s", s->objects, rel,
-			       strerror(-ret));
+		return err_set(err, ret, "cannot read %s/%s: %s", dirpath, name, strerror(-ret));
 	out->rehashed = 1;
 	out->size = st.st_size;
 	out->mtime_ns = store_mtime_ns(&st);
@@ -104,9 +97,23 @@ int store_object_rehash(const struct store *s, const uint8_t sha256[32], int exe
 		out->status = STORE_CHECK_CORRUPT;
 		return 0;
 	}
-	out->record = 1;
 	out->status = out->mode == store__want_mode(exec) ? STORE_CHECK_OK : STORE_CHECK_BADMODE;
 	return 0;
+}
+
+/* Open and hash an object, filling out; the status says what was found. */
+int store_object_rehash(const struct store *s, const uint8_t sha256[32], int exec,
+			struct store_check *out, struct err *err)
+{
+	char rel[STORE_RELPATH_MAX];
+	int ret;
+
+	store_object_relpath(sha256, exec, rel);
+	ret = store_rehash_at(s->objects_fd, s->objects, rel, sha256, exec, out, err);
+	/* Content verified: its size and mtime become the verification record. */
+	if (ret == 0 && (out->status == STORE_CHECK_OK || out->status == STORE_CHECK_BADMODE))
+		out->record = 1;
+	return ret;
 }
 
 /* Check one object before linking it (see store_check.h). */

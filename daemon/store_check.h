@@ -54,6 +54,10 @@ int store_object_check(const struct store *s, const uint8_t sha256[32], int exec
 int store_object_rehash(const struct store *s, const uint8_t sha256[32], int exec,
 			struct store_check *out, struct err *err);
 
+/* Open dirpath/name (through dirfd) and hash it completely; fills out like store_object_rehash. */
+int store_rehash_at(int dirfd, const char *dirpath, const char *name, const uint8_t sha256[32],
+		    int exec, struct store_check *out, struct err *err);
+
 /* Hash an open file; st gets its fstat. */
 int store_hash_fd(int fd, uint8_t sha256[32], struct stat *st);
 

@@ -177,42 +177,14 @@ out:
 /* Hash copy `name` completely; fills out like store_object_rehash. */
 int store_copy_rehash(struct store *s, const char *name, struct store_check *out, struct err *err)
 {
-	uint8_t sha[32], got[32];
-	struct stat st;
+	uint8_t sha[32];
 	unsigned k;
-	int exec, fd, ret;
+	int exec;
 
 	memset(out, 0, sizeof(*out));
 	if (store_copy_parse(name, sha, &exec, &k) < 0)
 		return err_set(err, -EINVAL, "%s is not the name of a copy", name);
-	fd = openat(s->copies_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ELOOP) {
-			out->status = errno == ENOENT ? STORE_CHECK_MISSING : STORE_CHECK_CORRUPT;
-			return 0;
-		}
-		return err_set(err, -errno, "cannot open %s/%s: %s", s->copies, name,
-			       strerror(errno));
-	}
-	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-		close(fd);
-		out->status = STORE_CHECK_CORRUPT;
-		return 0;
-	}
-	ret = store_hash_fd(fd, got, &st);
-	close(fd);
-	if (ret < 0)
-		return err_set(err, ret, "cannot read %s/%s: %s", s->copies, name, strerror(-ret));
-	out->rehashed = 1;
-	out->size = st.st_size;
-	out->mtime_ns = store_mtime_ns(&st);
-	out->mode = st.st_mode & 07777;
-	if (memcmp(got, sha, 32) != 0)
-		out->status = STORE_CHECK_CORRUPT;
-	else
-		out->status =
-		    out->mode == (exec ? 0555u : 0444u) ? STORE_CHECK_OK : STORE_CHECK_BADMODE;
-	return 0;
+	return store_rehash_at(s->copies_fd, s->copies, name, sha, exec, out, err);
 }
 
 /* Check an existing copy against its object: 1 usable, 0 not there (any more), or an error. */

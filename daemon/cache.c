@@ -70,6 +70,8 @@ int cache_open(struct daemon *d, struct err *err)
 	if ((ret = catalog_open(&c->catalog, c->catalog_path, CACHE_CATALOG_CONNS, err)) < 0)
 		goto fail_store;
 	ingest_ctx_init(&c->ingest, &c->store, &c->catalog, &c->fp);
+	cache_apply_limits(c, c->cfg.max_unpacked, c->cfg.max_ratio);
+	/* The environment overrides the file (tests set tiny limits this way). */
 	if ((ret = cache__env_u64("WHLCD_MAX_UNPACKED", &c->ingest.limits.max_total_size, err)) <
 		0 ||
 	    (ret = cache__env_u64("WHLCD_MAX_RATIO", &c->ingest.limits.max_ratio, err)) < 0)
@@ -97,6 +99,19 @@ fail_fp:
 	failpoint_free(&c->fp);
 	free(c);
 	return ret;
+}
+
+/* Apply the configured zip bomb limits (0: the default) to ingestion. */
+void cache_apply_limits(struct cache *c, uint64_t max_unpacked, uint64_t max_ratio)
+{
+	struct zip_limits def;
+
+	zip_limits_default(&def);
+	/* Ingestion reads them while a reload writes them: one atomic word each. */
+	__atomic_store_n(&c->ingest.limits.max_total_size,
+			 max_unpacked ? max_unpacked : def.max_total_size, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->ingest.limits.max_ratio, max_ratio ? max_ratio : def.max_ratio,
+			 __ATOMIC_RELAXED);
 }
 
 /* Give back what the cache keeps for speed while busy (the catalog's page caches). */

@@ -63,6 +63,8 @@ struct cache {
 int cache_open(struct daemon *d, struct err *err);
 /* Close what cache_open opened (no request may be running). */
 void cache_close(struct daemon *d);
+/* Apply the configured zip bomb limits (0: the default) to ingestion; any thread may read them. */
+void cache_apply_limits(struct cache *c, uint64_t max_unpacked, uint64_t max_ratio);
 /* Give back what the cache keeps for speed while busy (the catalog's page caches). */
 void cache_release_memory(struct daemon *d);
 

@@ -484,7 +484,11 @@ int ingest__stage(struct ingest__job *j, struct err *err)
 		return ret;
 	if ((ret = ingest__lookup(j, err)) != 0)
 		return ret;
-	if ((ret = zip_index_read(j->fd, (uint64_t)j->st.st_size, &j->ix->limits, &j->zi, err)) < 0)
+	/* A snapshot: a configuration reload may change the limits meanwhile. */
+	struct zip_limits lim = j->ix->limits;
+	lim.max_total_size = __atomic_load_n(&j->ix->limits.max_total_size, __ATOMIC_RELAXED);
+	lim.max_ratio = __atomic_load_n(&j->ix->limits.max_ratio, __ATOMIC_RELAXED);
+	if ((ret = zip_index_read(j->fd, (uint64_t)j->st.st_size, &lim, &j->zi, err)) < 0)
 		return ret;
 	if ((ret = ingest_check_layout(&j->zi, &j->wn, &j->layout, err)) < 0)
 		return ret;

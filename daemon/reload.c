@@ -49,6 +49,8 @@ int reload_config(struct daemon *d, struct err *err)
 		__atomic_store_n(&c->cfg.grace_s, cfg.grace_s, __ATOMIC_RELAXED);
 		__atomic_store_n(&c->cfg.evict_batch, cfg.evict_batch, __ATOMIC_RELAXED);
 		__atomic_store_n(&c->cfg.verify_jobs, cfg.verify_jobs, __ATOMIC_RELAXED);
+		if (getenv("WHLCD_MAX_UNPACKED") == NULL && getenv("WHLCD_MAX_RATIO") == NULL)
+			cache_apply_limits(c, cfg.max_unpacked, cfg.max_ratio);
 		free(c->cfg.path); /* read on the loop thread only */
 		c->cfg.path = cfg.path;
 		cfg.path = NULL;

@@ -113,6 +113,19 @@ static int settings__set(struct settings *cfg, const char *key, const char *val)
 		return settings_parse_size(val, &cfg->max_size);
 	if (strcmp(key, "grace-period") == 0)
 		return settings_parse_duration(val, &cfg->grace_s);
+	if (strcmp(key, "max-unpacked") == 0)
+		return settings_parse_size(val, &cfg->max_unpacked) < 0 || cfg->max_unpacked == 0
+			   ? -EINVAL
+			   : 0;
+	if (strcmp(key, "max-ratio") == 0) {
+		char *end;
+		errno = 0;
+		u = strtoull(val, &end, 10);
+		if (errno || *end || u < 2 || u > 1000000 || val[0] == '-')
+			return -EINVAL;
+		cfg->max_ratio = u;
+		return 0;
+	}
 	if (strcmp(key, "evict-batch") == 0 || strcmp(key, "verify-jobs") == 0) {
 		char *end;
 		errno = 0;
@@ -125,8 +138,8 @@ static int settings__set(struct settings *cfg, const char *key, const char *val)
 	return -ENOENT;
 }
 
-const char *const settings_keys[] = {"max-size", "grace-period", "evict-batch", "verify-jobs",
-				     NULL};
+const char *const settings_keys[] = {"max-size",     "grace-period", "evict-batch", "verify-jobs",
+				     "max-unpacked", "max-ratio",    NULL};
 
 /* True when key is one of the NULL-terminated keys. */
 int settings_key_in(const char *key, const char *const *keys)
@@ -171,7 +184,7 @@ int settings_load(struct settings *cfg, const char *path, const char *const *oth
 		if (r == -ENOENT) {
 			ret = err_set(err, -EINVAL,
 				      "%s:%d: unknown key '%s' (known: max-size, grace-period, "
-				      "evict-batch, verify-jobs%s)",
+				      "evict-batch, verify-jobs, max-unpacked, max-ratio%s)",
 				      path, lineno, key,
 				      other_keys ? ", allow-users, allow-groups" : "");
 			break;

@@ -9,6 +9,8 @@
  *   grace-period    unreferenced objects younger than this are kept (default 1h)
  *   evict-batch     wheels evicted per background batch (default 8)
  *   verify-jobs     parallel workers of `whlc cache verify` (default 4)
+ *   max-unpacked    zip bomb limit: total uncompressed size of one wheel (default 8G)
+ *   max-ratio       zip bomb limit: compression ratio of a member (default 500)
  */
 #ifndef WHLC_SETTINGS_H
 #define WHLC_SETTINGS_H
@@ -18,11 +20,13 @@
 #include "err.h"
 
 struct settings {
-	uint64_t max_size;    /* bytes; 0 = unlimited */
-	int64_t grace_s;      /* seconds */
-	uint64_t evict_batch; /* wheels per background batch */
-	uint64_t verify_jobs; /* parallel verify workers */
-	char *path;	      /* the file read, or NULL */
+	uint64_t max_size;     /* bytes; 0 = unlimited */
+	int64_t grace_s;       /* seconds */
+	uint64_t evict_batch;  /* wheels per background batch */
+	uint64_t verify_jobs;  /* parallel verify workers */
+	uint64_t max_unpacked; /* bytes a wheel may inflate to; 0 = zip_limits_default's */
+	uint64_t max_ratio;    /* compression ratio limit; 0 = zip_limits_default's */
+	char *path;	       /* the file read, or NULL */
 };
 
 /* Defaults: no limit, 1 h grace, batches of 8, 4 verify workers. */

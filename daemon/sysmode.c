@@ -93,7 +93,8 @@ static int sysmode__line(struct sysmode *s, char *line, const char *where, struc
 	if (settings_key_in(k, settings_keys))
 		return 0; /* the cache's settings (daemon/settings.c) */
 	return err_set(e, -EINVAL, "%s: unknown key '%s' (known: allow-users, allow-groups, %s)",
-		       where, k, "max-size, grace-period, evict-batch, verify-jobs");
+		       where, k,
+		       "max-size, grace-period, evict-batch, verify-jobs, max-unpacked, max-ratio");
 }
 
 const char *const sysmode_keys[] = {"allow-users", "allow-groups", NULL};

@@ -95,5 +95,41 @@ def user_settings_reload_on_sighup():
         d.close()
 
 
+@test(timeout=180)
+def zip_bomb_limits_come_from_the_configuration():
+    """max-unpacked and max-ratio (README, Configuration): read at start, applied on SIGHUP."""
+    import random
+    import wheelfab
+    tmp = tempfile.mkdtemp(prefix="whlc-limits-")
+    xdg = os.path.join(tmp, "xdg")
+    cfg = os.path.join(xdg, "whlc", "config")
+    os.makedirs(os.path.dirname(cfg))
+    rnd = random.Random(7)
+    big = wheelfab.build_wheel(os.path.join(tmp, "w"), "lim-big", "1.0",
+                               {"lim_big/data.bin": os.urandom(300 << 10)})
+    # 2 MiB from a 4-letter alphabet: deflate gets it to about a quarter (ratio about 4).
+    squeezy = wheelfab.build_wheel(os.path.join(tmp, "w"), "lim-ratio", "1.0",
+                                   {"lim_ratio/data.txt": bytes(rnd.choice(b"ACGT")
+                                                                for _ in range(2 << 20))})
+    with open(cfg, "w") as f:
+        f.write("max-unpacked = 100K\nmax-ratio = 2\n")
+    d = Daemon(tmp, env={"XDG_CONFIG_HOME": xdg}).start()
+    try:
+        r = d.whlc("cache", "add", big, check=1)
+        assert "exceeds the limit of 102400 bytes" in r.stderr, r.stderr
+        r = d.whlc("cache", "add", squeezy, check=1)
+        assert "compression ratio above 2" in r.stderr, r.stderr
+        with open(cfg, "w") as f:
+            f.write("max-unpacked = 0\n")  # not a size limit: refused, the old limits stay
+        hup(d.proc, d.read_log, "configuration not reloaded")
+        assert "%s:1: bad value '0' for max-unpacked" % cfg in d.read_log(), d.read_log()
+        assert "exceeds the limit" in d.whlc("cache", "add", big, check=1).stderr
+        os.unlink(cfg)  # the defaults (8G, 500)
+        hup(d.proc, d.read_log, "configuration reloaded")
+        d.whlc("cache", "add", big, squeezy, check=0)
+    finally:
+        d.close()
+
+
 if __name__ == "__main__":
     main()

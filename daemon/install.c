@@ -185,6 +185,14 @@ static int install__prepare(struct install_ingested *g, const struct install_opt
 	return 0;
 }
 
+/* qsort: pip's installation order, normalized project names descending. */
+static int install__pip_order(const void *a, const void *b)
+{
+	const struct install_par_wheel *x = a, *y = b;
+
+	return strcmp(y->w->norm_name, x->w->norm_name);
+}
+
 /* The install pipeline (worker thread). */
 int install_run(const struct install_env *env, const struct install_opts *o,
 		struct install_result *res, struct err *err)
@@ -236,6 +244,10 @@ int install_run(const struct install_env *env, const struct install_opts *o,
 	for (size_t i = 0; i < o->n_wheels; i++)
 		pw[i] = (struct install_par_wheel){ws[i].path, &ws[i].ing.wheel, &ws[i].wn,
 						   ws[i].old, ws[i].op};
+	/* pip installs the wheels of one command in reverse order of their normalized names
+	 * (no dependencies with --no-deps: get_installation_order's weights are equal), so a
+	 * file two wheels write ends as the alphabetically first project's: do the same. */
+	qsort(pw, o->n_wheels, sizeof(*pw), install__pip_order);
 	rc = install_par_run(env, &v.at, o, &facts, &il, pw, o->n_wheels, res, err);
 	free(pw);
 out:

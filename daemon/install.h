@@ -168,7 +168,7 @@ struct install_par_wheel {
 };
 
 /*
- * Install the wheels in request order as pip would, several at a time:
+ * Install the wheels in the order given (install_run gives pip's) as pip would, several at a time:
  * wheels run concurrently only when their paths are disjoint (files,
  * launchers, dist-info, and no file where the other has a directory); an
  * upgrade runs alone. Commits happen in request order; at the first failure

@@ -2,7 +2,8 @@
  * install_par.c: the wheels of one request installed several at a time, with
  * pip's sequential result.
  *
- * pip installs the wheels of a command one after another, in the order given:
+ * pip installs the wheels of a command one after another, in its installation
+ * order (install.c sorts the request the same way: project names descending):
  * a later wheel overwrites a file of an earlier one, and a failure leaves the
  * wheels before it installed and the ones after it untouched. A warm install
  * is kernel work (mkdirat, linkat) that two cores can share, so here a few

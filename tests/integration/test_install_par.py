@@ -94,17 +94,43 @@ def overlapping_wheels_give_exactly_pips_venv():
         d.close()
 
 
-@test(timeout=600)
-def first_failure_keeps_earlier_wheels_and_leaves_no_trace_of_later_ones():
+@test(timeout=300)
+def wheels_given_out_of_pips_order_end_as_pips():
+    """pip installs a command's wheels in reverse order of their project names, whatever the
+    order given: two wheels writing one file leave the alphabetically first one's bytes."""
     d = daemon()
     try:
         out = os.path.join(d.tmpdir, "w")
-        ok1 = wheelfab.build_wheel(out, "par-ok1", "1.0", _pkg("par-ok1", 30))
-        bad = wheelfab.build_wheel(out, "par-bad", "1.0", _pkg("par-bad", 30, {
+        aa = wheelfab.build_wheel(out, "par-aa", "1.0", _pkg("par-aa", 2, {
+            "shared/one.py": b"OWNER = 'aa'\n"}))
+        bb = wheelfab.build_wheel(out, "par-bb", "1.0", _pkg("par-bb", 2, {
+            "shared/one.py": b"OWNER = 'bb'\n"}))
+        base = os.path.join(d.tmpdir, "oracle")
+        pv = oracle.make_venv(oracle.PIP_PYTHON, os.path.join(base, "pip"))
+        wv = oracle.make_venv(oracle.PIP_PYTHON, os.path.join(base, "whlc"))
+        oracle.pip_install(pv, [aa, bb])
+        install(d, wv, aa, bb, check=0)
+        open(os.path.join(pv, ".lock"), "a").close()  # whlc's (and uv's) venv lock file
+        diffs = oracle.compare_venvs(pv, wv)
+        assert not diffs, oracle.format_diffs(diffs)
+        assert open(os.path.join(site(wv), "shared", "one.py")).read() == "OWNER = 'aa'\n"
+    finally:
+        d.close()
+
+
+@test(timeout=600)
+def first_failure_keeps_earlier_wheels_and_leaves_no_trace_of_later_ones():
+    # The names give pip's order (project names descending): ok1, then bad, then the others.
+    d = daemon()
+    try:
+        out = os.path.join(d.tmpdir, "w")
+        ok1 = wheelfab.build_wheel(out, "par-z-ok1", "1.0", _pkg("par-z-ok1", 30))
+        bad = wheelfab.build_wheel(out, "par-m-bad", "1.0", _pkg("par-m-bad", 30, {
             "par_blocked.py": b"X = 1\n"}))
-        later = [wheelfab.build_wheel(out, "par-later%d" % i, "1.0", _pkg("par-later%d" % i, 200),
+        later = [wheelfab.build_wheel(out, "par-a-later%d" % i, "1.0",
+                                      _pkg("par-a-later%d" % i, 200),
                                       entry_points={"console_scripts":
-                                                    {"par-later%d" % i: "par_later%d:NAME" % i}})
+                                                    {"par-a-later%d" % i: "par_a_later%d:NAME" % i}})
                  for i in range(3)]
         v = venv(d)
         before_bin = sorted(os.listdir(os.path.join(v, "bin")))
@@ -113,19 +139,19 @@ def first_failure_keeps_earlier_wheels_and_leaves_no_trace_of_later_ones():
         r = install(d, v, ok1, bad, *later, check=None)
         assert r.returncode != 0, r.stdout
         assert "par_blocked.py" in r.stderr, r.stderr
-        assert r.stdout.splitlines()[:1] == ["+ par-ok1==1.0"], r.stdout
-        assert "par-later" not in r.stdout, r.stdout
+        assert r.stdout.splitlines()[:1] == ["+ par-z-ok1==1.0"], r.stdout
+        assert "par-a-later" not in r.stdout, r.stdout
         listing = sorted(os.listdir(site(v)))
-        assert listing == ["par_blocked.py", "par_ok1", "par_ok1-1.0.dist-info"], listing
+        assert listing == ["par_blocked.py", "par_z_ok1", "par_z_ok1-1.0.dist-info"], listing
         assert sorted(os.listdir(os.path.join(v, "bin"))) == before_bin
         assert not [x for x in os.listdir(v) if x.startswith(".whlc-")], os.listdir(v)
         listed = json.loads(d.whlc("list", "--venv", v, "--json", check=0).stdout)["dists"]
-        assert [x["name"] for x in listed] == ["par-ok1"], listed
+        assert [x["name"] for x in listed] == ["par-z-ok1"], listed
         # Unblocked, the same request installs the rest.
         os.rmdir(os.path.join(site(v), "par_blocked.py", "keep"))
         os.rmdir(os.path.join(site(v), "par_blocked.py"))
         r = install(d, v, ok1, bad, *later, check=0)
-        assert "+ par-later2==1.0" in r.stdout, r.stdout
+        assert "+ par-a-later2==1.0" in r.stdout, r.stdout
         d.whlc("verify", "--venv", v, check=0)
     finally:
         d.close()
@@ -160,7 +186,7 @@ def wheels_of_one_request_are_linked_at_the_same_time():
             time.sleep(0.01)
         o, e = p.communicate()
         assert p.returncode == 0, o + e
-        assert o.splitlines()[:2] == ["+ par-x==1.0", "+ par-y==1.0"], o
+        assert o.splitlines()[:2] == ["+ par-y==1.0", "+ par-x==1.0"], o  # pip's order
         d.whlc("verify", "--venv", v, check=0)
     finally:
         if p is not None and p.poll() is None:

@@ -148,6 +148,20 @@ int paths_mkdir_p(const char *dir, mode_t mode, struct err *e)
 	return rc;
 }
 
+/* lstat the socket directory dir into st; it must be a directory, not a symlink. */
+static int paths__socket_dir_stat(const char *dir, struct stat *st, struct err *e)
+{
+	if (lstat(dir, st) < 0)
+		return err_set(e, -errno, "cannot stat socket directory %s: %s", dir,
+			       strerror(errno));
+	if (!S_ISDIR(st->st_mode))
+		return err_set(e, -ENOTDIR,
+			       "socket directory %s is not a directory (or is a symlink): remove "
+			       "it or choose another --socket",
+			       dir);
+	return 0;
+}
+
 /* Create dir 0700 if missing and check it is private to uid. */
 int paths_private_dir(const char *dir, uid_t uid, struct err *e)
 {
@@ -161,14 +175,8 @@ int paths_private_dir(const char *dir, uid_t uid, struct err *e)
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return err_set(e, -errno, "cannot create socket directory %s: %s", dir,
 			       strerror(errno));
-	if (lstat(dir, &st) < 0)
-		return err_set(e, -errno, "cannot stat socket directory %s: %s", dir,
-			       strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return err_set(e, -ENOTDIR,
-			       "socket directory %s is not a directory (or is a symlink): remove "
-			       "it or choose another --socket",
-			       dir);
+	if ((rc = paths__socket_dir_stat(dir, &st, e)) < 0)
+		return rc;
 	if (st.st_uid != uid)
 		return err_set(e, -EPERM,
 			       "socket directory %s is owned by uid %lu, not by you (uid %lu): "
@@ -190,14 +198,8 @@ int paths_shared_dir(const char *dir, uid_t uid, struct err *e)
 
 	if (rc < 0)
 		return rc;
-	if (lstat(dir, &st) < 0)
-		return err_set(e, -errno, "cannot stat socket directory %s: %s", dir,
-			       strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return err_set(e, -ENOTDIR,
-			       "socket directory %s is not a directory (or is a symlink): remove "
-			       "it or choose another --socket",
-			       dir);
+	if ((rc = paths__socket_dir_stat(dir, &st, e)) < 0)
+		return rc;
 	/* root owns it when systemd created it for the socket unit. */
 	if ((st.st_uid != uid && st.st_uid != 0) || (st.st_mode & 022))
 		return err_set(e, -EPERM,

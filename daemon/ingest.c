@@ -484,10 +484,16 @@ int ingest__stage(struct ingest__job *j, struct err *err)
 		return ret;
 	if ((ret = ingest__lookup(j, err)) != 0)
 		return ret;
-	/* A snapshot: a configuration reload may change the limits meanwhile. */
-	struct zip_limits lim = j->ix->limits;
-	lim.max_total_size = __atomic_load_n(&j->ix->limits.max_total_size, __ATOMIC_RELAXED);
-	lim.max_ratio = __atomic_load_n(&j->ix->limits.max_ratio, __ATOMIC_RELAXED);
+	/* A snapshot: a configuration reload may change the two configurable limits meanwhile
+	 * (cache_apply_limits), so those are read atomically; the others never change. */
+	const struct zip_limits *cur = &j->ix->limits;
+	struct zip_limits lim = {
+	    .max_members = cur->max_members,
+	    .max_total_size = __atomic_load_n(&cur->max_total_size, __ATOMIC_RELAXED),
+	    .max_member_size = cur->max_member_size,
+	    .max_ratio = __atomic_load_n(&cur->max_ratio, __ATOMIC_RELAXED),
+	    .ratio_min_size = cur->ratio_min_size,
+	};
 	if ((ret = zip_index_read(j->fd, (uint64_t)j->st.st_size, &lim, &j->zi, err)) < 0)
 		return ret;
 	if ((ret = ingest_check_layout(&j->zi, &j->wn, &j->layout, err)) < 0)
